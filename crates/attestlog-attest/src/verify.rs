@@ -1,0 +1,360 @@
+//! Verification: the function the log calls before it appends anything, and
+//! the re-verification a client or monitor runs on a leaf.
+//!
+//! [`Verifier::verify`] takes a [`Submission`] and the log's current time and
+//! returns a [`VerifiedAttestation`] (the canonical leaf and its index keys)
+//! or the [`AttestError`] naming the first rule broken:
+//!
+//! 1. size limits on every input field;
+//! 2. the OpenPGP input form ([`crate::openpgp_input`]);
+//! 3. the admission policy picks the certificate for each signature;
+//! 4. the signature rules ([`crate::signature_check`]) with Sequoia's
+//!    `StandardPolicy` evaluated at `now` — not at the signature's own date,
+//!    which the signer chooses; the first signature that passes is the
+//!    entry's (one signer per leaf);
+//! 5. only then is the statement parsed ([`crate::statement`]): the
+//!    containers/image format asks that a payload not be parsed before its
+//!    signature is authenticated;
+//! 6. the leaf is encoded and checked against [`crate::MAX_ENTRY_SIZE`].
+//!
+//! Time is always a parameter; [`Verifier::verify_now`] is the one place that
+//! reads the system clock.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use sequoia_openpgp::packet::{Packet, Signature};
+use sequoia_openpgp::policy::StandardPolicy;
+use sequoia_openpgp::serialize::MarshalInto;
+use sequoia_openpgp::{Cert, Fingerprint};
+
+use crate::cert_cache::CertCache;
+use crate::error::AttestError;
+use crate::leaf::Leaf;
+use crate::openpgp_input::{self, SignedInput};
+use crate::policy::AdmissionPolicy;
+use crate::signature_check::{self, unix};
+use crate::statement::Statement;
+use crate::{MAX_CERT_SIZE, MAX_PAYLOAD_SIZE, MAX_SIGNATURE_INPUT_SIZE};
+
+/// What a client submits.
+#[derive(Debug, Clone, Copy)]
+pub struct Submission<'a> {
+    /// With a detached signature: the statement bytes. Without: the signed
+    /// message (`gpg --sign` / `--clearsign` output, binary or armored).
+    pub payload: &'a [u8],
+    /// The detached signature, binary or armored, if the payload is the bare
+    /// statement.
+    pub signature: Option<&'a [u8]>,
+    /// The signer's certificate (transferable public key), binary or armored.
+    pub certificate: Option<&'a [u8]>,
+}
+
+impl<'a> Submission<'a> {
+    /// A statement with a detached signature.
+    pub fn detached(statement: &'a [u8], signature: &'a [u8]) -> Self {
+        Submission {
+            payload: statement,
+            signature: Some(signature),
+            certificate: None,
+        }
+    }
+
+    /// An inline-signed or cleartext-signed message.
+    pub fn inline(message: &'a [u8]) -> Self {
+        Submission {
+            payload: message,
+            signature: None,
+            certificate: None,
+        }
+    }
+
+    /// The same submission carrying the signer's certificate.
+    pub fn with_certificate(self, certificate: &'a [u8]) -> Self {
+        Submission {
+            certificate: Some(certificate),
+            ..self
+        }
+    }
+}
+
+/// The keys the log indexes an entry under.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexKeys {
+    /// Every subject's SHA-256 digest, in statement order, without repeats.
+    pub subject_sha256: Vec<[u8; 32]>,
+    /// The signer's primary-key fingerprint.
+    pub primary_fingerprint: Fingerprint,
+    /// Every subject's name, in statement order, without repeats.
+    pub subject_names: Vec<String>,
+}
+
+/// A submission that passed verification, ready to be appended.
+#[derive(Debug, Clone)]
+pub struct VerifiedAttestation {
+    leaf: Leaf,
+    leaf_bytes: Vec<u8>,
+    statement: Statement,
+    certificate: Arc<Cert>,
+    index: IndexKeys,
+}
+
+impl VerifiedAttestation {
+    /// The canonical leaf bytes: what the log appends and hashes.
+    pub fn leaf_bytes(&self) -> &[u8] {
+        &self.leaf_bytes
+    }
+
+    /// The decoded leaf.
+    pub fn leaf(&self) -> &Leaf {
+        &self.leaf
+    }
+
+    /// The RFC 6962 leaf hash of [`Self::leaf_bytes`].
+    pub fn leaf_hash(&self) -> attestlog_core::Hash {
+        attestlog_core::leaf_hash(&self.leaf_bytes)
+    }
+
+    /// The parsed statement.
+    pub fn statement(&self) -> &Statement {
+        &self.statement
+    }
+
+    /// The certificate the signature was checked against (the log stores it
+    /// by [`Self::primary_fingerprint`], outside the leaf).
+    pub fn certificate(&self) -> &Arc<Cert> {
+        &self.certificate
+    }
+
+    /// The signer's primary-key fingerprint.
+    pub fn primary_fingerprint(&self) -> &Fingerprint {
+        self.leaf.primary_fingerprint()
+    }
+
+    /// The fingerprint of the key that made the signature.
+    pub fn signing_fingerprint(&self) -> &Fingerprint {
+        self.leaf.signing_fingerprint()
+    }
+
+    /// The index keys.
+    pub fn index_keys(&self) -> &IndexKeys {
+        &self.index
+    }
+}
+
+/// Verifies submissions under an admission policy. Cheap to share between
+/// threads (`&self` everywhere); holds the parsed-certificate cache.
+#[derive(Debug)]
+pub struct Verifier {
+    admission: AdmissionPolicy,
+    certs: CertCache,
+}
+
+impl Verifier {
+    /// A verifier admitting signers by `admission`.
+    pub fn new(admission: AdmissionPolicy) -> Verifier {
+        Verifier {
+            admission,
+            certs: CertCache::default(),
+        }
+    }
+
+    /// The admission policy.
+    pub fn admission(&self) -> &AdmissionPolicy {
+        &self.admission
+    }
+
+    /// Verifies `submission` as of `now` (the log's clock).
+    pub fn verify(
+        &self,
+        submission: &Submission<'_>,
+        now: SystemTime,
+    ) -> Result<VerifiedAttestation, AttestError> {
+        check_time(now)?;
+        limit("payload", submission.payload.len(), MAX_PAYLOAD_SIZE)?;
+        if let Some(sig) = submission.signature {
+            limit("signature", sig.len(), MAX_SIGNATURE_INPUT_SIZE)?;
+        }
+        if let Some(cert) = submission.certificate {
+            limit("certificate", cert.len(), MAX_CERT_SIZE)?;
+        }
+        let input = match submission.signature {
+            Some(sig) => openpgp_input::detached(submission.payload, sig)?,
+            None => openpgp_input::inline(submission.payload)?,
+        };
+        let submitted = submission
+            .certificate
+            .map(|bytes| self.certs.parse(bytes))
+            .transpose()?;
+        let policy = StandardPolicy::at(now);
+        let mut first_error = None;
+        for sig in &input.signatures {
+            let attempt = self
+                .certificate_for(sig, submitted.as_ref())
+                .and_then(|cert| {
+                    signature_check::check(&policy, &cert, sig, &input.statement, now)
+                        .map(|signer| (cert, signer))
+                });
+            match attempt {
+                Ok((cert, signer)) => return finish(&input, sig, cert, signer, unix(now)),
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        let first = first_error.ok_or(AttestError::NoSignature)?;
+        if input.signatures.len() == 1 {
+            Err(first)
+        } else {
+            Err(AttestError::NoGoodSignature {
+                count: input.signatures.len(),
+                first: Box::new(first),
+            })
+        }
+    }
+
+    /// [`Verifier::verify`] at the system clock's current time.
+    pub fn verify_now(
+        &self,
+        submission: &Submission<'_>,
+    ) -> Result<VerifiedAttestation, AttestError> {
+        self.verify(submission, SystemTime::now())
+    }
+
+    /// Picks the certificate to check `sig` against, by the admission policy.
+    fn certificate_for(
+        &self,
+        sig: &Signature,
+        submitted: Option<&Arc<Cert>>,
+    ) -> Result<Arc<Cert>, AttestError> {
+        match (&self.admission, submitted) {
+            (AdmissionPolicy::Open, Some(cert)) => Ok(cert.clone()),
+            (AdmissionPolicy::Open, None) => Err(AttestError::CertificateRequired),
+            (AdmissionPolicy::Keyring(ring), Some(cert)) => {
+                let known = ring.get(&cert.fingerprint()).ok_or_else(|| {
+                    AttestError::UnknownSigner {
+                        issuer: cert.fingerprint().into(),
+                    }
+                })?;
+                // Same primary key, so the merge cannot fail; keep the
+                // keyring's copy if it somehow does.
+                Ok(Arc::new(
+                    Cert::clone(&known)
+                        .merge_public(Cert::clone(cert))
+                        .unwrap_or_else(|_| Cert::clone(&known)),
+                ))
+            }
+            (AdmissionPolicy::Keyring(ring), None) => {
+                let issuers = sig.get_issuers();
+                // Key IDs may collide; prefer a certificate that holds the
+                // key, the signature check reports anything else.
+                ring.lookup(&issuers)
+                    .into_iter()
+                    .next()
+                    .ok_or_else(|| AttestError::UnknownSigner {
+                        issuer: issuers
+                            .first()
+                            .cloned()
+                            .unwrap_or_else(|| sequoia_openpgp::KeyID::wildcard().into()),
+                    })
+            }
+        }
+    }
+}
+
+/// Re-verifies a logged leaf against the certificate the log stored for it,
+/// as of the leaf's own verification time, and checks that the leaf is the
+/// canonical encoding of the result. What a client or monitor runs.
+pub fn verify_leaf(leaf_bytes: &[u8], certificate: &Cert) -> Result<VerifiedAttestation, AttestError> {
+    let leaf = Leaf::decode(leaf_bytes)?;
+    if &certificate.fingerprint() != leaf.primary_fingerprint() {
+        return Err(AttestError::LeafNotCanonical {
+            reason: format!(
+                "the certificate is {}, the leaf names {}",
+                certificate.fingerprint(),
+                leaf.primary_fingerprint()
+            ),
+        });
+    }
+    let now = UNIX_EPOCH + Duration::from_secs(leaf.verified_at());
+    check_time(now)?;
+    let input = openpgp_input::detached(leaf.statement(), leaf.signature())?;
+    let [sig] = input.signatures.as_slice() else {
+        return Err(AttestError::LeafNotCanonical {
+            reason: "the signature field holds more than one signature".into(),
+        });
+    };
+    let policy = StandardPolicy::at(now);
+    let signer = signature_check::check(&policy, certificate, sig, &input.statement, now)?;
+    let verified = finish(
+        &input,
+        sig,
+        Arc::new(certificate.clone()),
+        signer,
+        leaf.verified_at(),
+    )?;
+    if verified.leaf_bytes != leaf_bytes {
+        return Err(AttestError::LeafNotCanonical {
+            reason: "re-encoding the verified leaf gives different bytes".into(),
+        });
+    }
+    Ok(verified)
+}
+
+/// Parses the statement and builds the leaf once the signature passed.
+fn finish(
+    input: &SignedInput,
+    sig: &Signature,
+    cert: Arc<Cert>,
+    signer: Fingerprint,
+    verified_at: u64,
+) -> Result<VerifiedAttestation, AttestError> {
+    let statement = Statement::parse(&input.statement)?;
+    let signature = Packet::from(sig.clone())
+        .to_vec()
+        .map_err(|e| AttestError::MalformedSignature {
+            reason: signature_check::chain(&e),
+        })?;
+    let leaf = Leaf::new(
+        input.statement.clone(),
+        signature,
+        cert.fingerprint(),
+        signer,
+        verified_at,
+    )?;
+    let mut index = IndexKeys {
+        subject_sha256: Vec::new(),
+        primary_fingerprint: cert.fingerprint(),
+        subject_names: Vec::new(),
+    };
+    for subject in statement.subjects() {
+        if !index.subject_sha256.contains(&subject.sha256) {
+            index.subject_sha256.push(subject.sha256);
+        }
+        if !index.subject_names.contains(&subject.name) {
+            index.subject_names.push(subject.name.clone());
+        }
+    }
+    Ok(VerifiedAttestation {
+        leaf_bytes: leaf.encode(),
+        leaf,
+        statement,
+        certificate: cert,
+        index,
+    })
+}
+
+fn limit(field: &'static str, size: usize, max: usize) -> Result<(), AttestError> {
+    if size > max {
+        return Err(AttestError::InputTooLarge { field, size, max });
+    }
+    Ok(())
+}
+
+/// OpenPGP timestamps are u32 seconds.
+fn check_time(now: SystemTime) -> Result<(), AttestError> {
+    match now.duration_since(UNIX_EPOCH) {
+        Ok(d) if d.as_secs() <= u64::from(u32::MAX) => Ok(()),
+        _ => Err(AttestError::TimeOutOfRange(now)),
+    }
+}

@@ -1,0 +1,25 @@
+//! The pure core of attestlog: every format and algorithm that the log, the
+//! witness and the client share.
+//!
+//! In scope: RFC 9162 Merkle hashing and proofs ([`hash`], [`tree`],
+//! [`proof`]), C2SP signed notes ([`note`]), checkpoints ([`checkpoint`]),
+//! `cosignature/v1` witness cosignatures ([`cosignature`]), and tlog-tiles
+//! coordinates, paths, tile hashing and entry bundles ([`tile`]).
+//!
+//! Out of scope, by design: I/O of any kind (files, network, clocks: the
+//! caller passes the time), async runtimes, storage, OpenPGP. Randomness is
+//! taken as a parameter ([`rand_core::CryptoRngCore`]) so that key generation
+//! stays testable. Everything here is deterministic and `#![forbid(unsafe_code)]`.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod checkpoint;
+pub mod cosignature;
+pub mod hash;
+pub mod note;
+pub mod proof;
+pub mod tile;
+pub mod tree;
+
+pub use hash::{leaf_hash, node_hash, Hash};
+pub use rand_core;
