@@ -55,6 +55,9 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "==> fuzz targets compile"
 cargo check --manifest-path fuzz/Cargo.toml --bins --quiet
 
+echo "==> cargo build --bins (the end-to-end tests start the real binaries)"
+cargo build --workspace --bins --locked
+
 echo "==> cargo test"
 cargo test --workspace --all-targets --locked
 cargo test --workspace --doc --locked

@@ -60,9 +60,8 @@ impl CertCache {
 
 /// Parses one public certificate, refusing secret key material.
 pub(crate) fn parse_certificate(bytes: &[u8]) -> Result<Cert, AttestError> {
-    let cert = Cert::from_bytes(bytes).map_err(|e| AttestError::MalformedCertificate {
-        reason: chain(&e),
-    })?;
+    let cert = Cert::from_bytes(bytes)
+        .map_err(|e| AttestError::MalformedCertificate { reason: chain(&e) })?;
     if cert.is_tsk() {
         return Err(AttestError::MalformedCertificate {
             reason: "it contains secret key material; send the public certificate \

@@ -92,7 +92,9 @@ pub enum AttestError {
     #[error("the signer's certificate is required (the log admits any key, so it must see it)")]
     CertificateRequired,
     /// Under the `keyring` admission policy the signer is not in the keyring.
-    #[error("signer {issuer} is not in the log's keyring; ask the operator to add the certificate")]
+    #[error(
+        "signer {issuer} is not in the log's keyring; ask the operator to add the certificate"
+    )]
     UnknownSigner {
         /// The issuer named by the signature (or the submitted certificate).
         issuer: KeyHandle,
@@ -116,7 +118,9 @@ pub enum AttestError {
     },
     /// The signing subkey was not validly bound to the certificate when the
     /// signature was made.
-    #[error("signing key {fingerprint} was not validly bound when the signature was made: {reason}")]
+    #[error(
+        "signing key {fingerprint} was not validly bound when the signature was made: {reason}"
+    )]
     SigningKeyInvalid {
         /// The signing key's fingerprint.
         fingerprint: Fingerprint,
@@ -125,7 +129,9 @@ pub enum AttestError {
     },
     /// The primary key or the signing subkey had expired when the signature
     /// was made.
-    #[error("key {fingerprint} had expired when the signature was made; extend its expiry and re-sign")]
+    #[error(
+        "key {fingerprint} had expired when the signature was made; extend its expiry and re-sign"
+    )]
     KeyExpired {
         /// The expired key.
         fingerprint: Fingerprint,
@@ -246,7 +252,9 @@ pub enum AttestError {
         name: String,
     },
     /// A subject's sha256 digest is not 64 lowercase hex digits.
-    #[error("subject {name:?} has a malformed sha256 digest {value:?} (want 64 lowercase hex digits)")]
+    #[error(
+        "subject {name:?} has a malformed sha256 digest {value:?} (want 64 lowercase hex digits)"
+    )]
     MalformedDigest {
         /// The subject's name.
         name: String,

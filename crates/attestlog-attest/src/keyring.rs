@@ -69,7 +69,8 @@ impl Snapshot {
         let mut snap = Snapshot::default();
         for (fp, cert) in merged {
             for key in cert.keys() {
-                snap.by_fingerprint.insert(key.key().fingerprint(), fp.clone());
+                snap.by_fingerprint
+                    .insert(key.key().fingerprint(), fp.clone());
                 let ids = snap.by_keyid.entry(key.key().keyid()).or_default();
                 if !ids.contains(&fp) {
                     ids.push(fp.clone());
@@ -136,7 +137,9 @@ impl Keyring {
         let mut found: Vec<Fingerprint> = Vec::new();
         for handle in handles {
             let primaries: Vec<Fingerprint> = match handle {
-                KeyHandle::Fingerprint(fp) => snap.by_fingerprint.get(fp).cloned().into_iter().collect(),
+                KeyHandle::Fingerprint(fp) => {
+                    snap.by_fingerprint.get(fp).cloned().into_iter().collect()
+                }
                 KeyHandle::KeyID(id) => snap.by_keyid.get(id).cloned().unwrap_or_default(),
             };
             for fp in primaries {
@@ -160,7 +163,10 @@ impl Keyring {
 
     fn current(&self) -> Arc<Snapshot> {
         // A poisoned lock still holds a complete Arc: swaps are atomic.
-        self.snapshot.read().unwrap_or_else(|p| p.into_inner()).clone()
+        self.snapshot
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 }
 

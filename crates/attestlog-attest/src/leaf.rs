@@ -169,7 +169,13 @@ impl Leaf {
         if !r.0.is_empty() {
             return Err(AttestError::LeafTrailingBytes { extra: r.0.len() });
         }
-        Leaf::new(statement, signature, primary, signer, u64::from_be_bytes(be))
+        Leaf::new(
+            statement,
+            signature,
+            primary,
+            signer,
+            u64::from_be_bytes(be),
+        )
     }
 
     /// The RFC 6962 leaf hash of the encoding, `SHA-256(0x00 || leaf)`.
@@ -310,6 +316,11 @@ mod tests {
         want.extend(1_700_000_000u64.to_be_bytes());
         assert_eq!(bytes, want);
         assert_eq!(Leaf::decode(&bytes).unwrap(), sample());
+        // docs/SPEC.md, "Worked example": SHA-256(0x00 || leaf).
+        assert_eq!(
+            hex::encode(sample().leaf_hash().as_bytes()),
+            "a04bfac6e4962e19966c2c5e60304a6c48fd9d2c74c1851e887473fb8a9a6358"
+        );
     }
 
     #[test]
@@ -317,21 +328,42 @@ mod tests {
         let good = sample().encode();
         let mut trailing = good.clone();
         trailing.push(0);
-        assert!(matches!(Leaf::decode(&trailing), Err(AttestError::LeafTrailingBytes { extra: 1 })));
+        assert!(matches!(
+            Leaf::decode(&trailing),
+            Err(AttestError::LeafTrailingBytes { extra: 1 })
+        ));
         let mut version = good.clone();
         version[0] = 2;
-        assert!(matches!(Leaf::decode(&version), Err(AttestError::LeafUnsupportedVersion(2))));
-        assert!(matches!(Leaf::decode(&good[..good.len() - 1]), Err(AttestError::LeafTruncated { .. })));
+        assert!(matches!(
+            Leaf::decode(&version),
+            Err(AttestError::LeafUnsupportedVersion(2))
+        ));
+        assert!(matches!(
+            Leaf::decode(&good[..good.len() - 1]),
+            Err(AttestError::LeafTruncated { .. })
+        ));
         let mut fpv = good.clone();
         fpv[12] = 5;
-        assert!(matches!(Leaf::decode(&fpv), Err(AttestError::LeafFingerprintVersion(5))));
+        assert!(matches!(
+            Leaf::decode(&fpv),
+            Err(AttestError::LeafFingerprintVersion(5))
+        ));
         // A five-octet length for a 3-byte body is not the shortest form.
         let long_form = [0xC2, 0xFF, 0, 0, 0, 3, 1, 2, 3];
-        assert!(matches!(check_signature_framing(&long_form), Err(AttestError::LeafNotCanonical { .. })));
+        assert!(matches!(
+            check_signature_framing(&long_form),
+            Err(AttestError::LeafNotCanonical { .. })
+        ));
         // A partial-body length is not allowed for signatures.
-        assert!(matches!(check_signature_framing(&[0xC2, 0xE0, 0]), Err(AttestError::LeafNotCanonical { .. })));
+        assert!(matches!(
+            check_signature_framing(&[0xC2, 0xE0, 0]),
+            Err(AttestError::LeafNotCanonical { .. })
+        ));
         // Old-format header.
-        assert!(matches!(check_signature_framing(&[0x88, 1, 0]), Err(AttestError::LeafNotCanonical { .. })));
+        assert!(matches!(
+            check_signature_framing(&[0x88, 1, 0]),
+            Err(AttestError::LeafNotCanonical { .. })
+        ));
         assert!(check_signature_framing(&framed(&[0; 300])).is_ok());
         assert!(check_signature_framing(&framed(&[0; 9000])).is_ok());
     }
@@ -340,7 +372,13 @@ mod tests {
     fn size_limit() {
         let big = vec![b' '; MAX_ENTRY_SIZE];
         assert!(matches!(
-            Leaf::new(big, framed(&[0]), Fingerprint::V4([0; 20]), Fingerprint::V4([0; 20]), 0),
+            Leaf::new(
+                big,
+                framed(&[0]),
+                Fingerprint::V4([0; 20]),
+                Fingerprint::V4([0; 20]),
+                0
+            ),
             Err(AttestError::EntryTooLarge { .. })
         ));
     }

@@ -64,7 +64,8 @@ impl ReproducibleBuild {
     /// Validates a predicate that was already parsed as strict JSON.
     pub(crate) fn from_value(value: serde_json::Value) -> Result<ReproducibleBuild, AttestError> {
         let invalid = |reason: String| AttestError::InvalidPredicate { reason };
-        let raw: RawPredicate = serde_json::from_value(value).map_err(|e| invalid(e.to_string()))?;
+        let raw: RawPredicate =
+            serde_json::from_value(value).map_err(|e| invalid(e.to_string()))?;
         for (field, v) in [
             ("source.uri", &raw.source.uri),
             ("source.revision", &raw.source.revision),
@@ -74,7 +75,9 @@ impl ReproducibleBuild {
                 return Err(invalid(format!("`{field}` is empty")));
             }
             if v.len() > MAX_PREDICATE_STRING {
-                return Err(invalid(format!("`{field}` is longer than {MAX_PREDICATE_STRING} bytes")));
+                return Err(invalid(format!(
+                    "`{field}` is longer than {MAX_PREDICATE_STRING} bytes"
+                )));
             }
         }
         if !is_rfc3339(&raw.build_time) {
@@ -103,12 +106,18 @@ pub(crate) fn is_rfc3339(s: &str) -> bool {
         if !part.iter().all(u8::is_ascii_digit) {
             return None;
         }
-        part.iter().try_fold(0u32, |acc, d| Some(acc * 10 + u32::from(d - b'0')))
+        part.iter()
+            .try_fold(0u32, |acc, d| Some(acc * 10 + u32::from(d - b'0')))
     };
     let sep = |i: usize, c: u8| b.get(i).is_some_and(|x| x.eq_ignore_ascii_case(&c));
-    let (Some(year), Some(month), Some(day), Some(hour), Some(minute), Some(second)) =
-        (num(0..4), num(5..7), num(8..10), num(11..13), num(14..16), num(17..19))
-    else {
+    let (Some(year), Some(month), Some(day), Some(hour), Some(minute), Some(second)) = (
+        num(0..4),
+        num(5..7),
+        num(8..10),
+        num(11..13),
+        num(14..16),
+        num(17..19),
+    ) else {
         return false;
     };
     if !(sep(4, b'-') && sep(7, b'-') && sep(10, b'T') && sep(13, b':') && sep(16, b':')) {
@@ -154,7 +163,11 @@ mod tests {
 
     #[test]
     fn rfc3339() {
-        for ok in ["2026-01-31T12:00:00Z", "2024-02-29t23:59:60.123z", "2026-12-01T00:00:00+05:30"] {
+        for ok in [
+            "2026-01-31T12:00:00Z",
+            "2024-02-29t23:59:60.123z",
+            "2026-12-01T00:00:00+05:30",
+        ] {
             assert!(is_rfc3339(ok), "{ok}");
         }
         for bad in [
@@ -183,9 +196,15 @@ mod tests {
         assert_eq!(p.source_revision, "abc");
         let mut empty = good.clone();
         empty["builder"]["id"] = "".into();
-        assert!(matches!(ReproducibleBuild::from_value(empty), Err(AttestError::InvalidPredicate { .. })));
+        assert!(matches!(
+            ReproducibleBuild::from_value(empty),
+            Err(AttestError::InvalidPredicate { .. })
+        ));
         let mut time = good;
         time["buildTime"] = "yesterday".into();
-        assert!(matches!(ReproducibleBuild::from_value(time), Err(AttestError::InvalidPredicate { .. })));
+        assert!(matches!(
+            ReproducibleBuild::from_value(time),
+            Err(AttestError::InvalidPredicate { .. })
+        ));
     }
 }

@@ -72,9 +72,7 @@ pub(crate) fn check(
     }
     policy
         .signature(sig, HashAlgoSecurity::CollisionResistance)
-        .map_err(|e| AttestError::SignatureRejectedByPolicy {
-            reason: chain(&e),
-        })?;
+        .map_err(|e| AttestError::SignatureRejectedByPolicy { reason: chain(&e) })?;
     // 4.
     if let Some(expires) = sig.signature_expiration_time() {
         if expires <= now {
@@ -130,12 +128,15 @@ pub(crate) fn check(
         });
     }
     // 7.
-    verify_over(sig, vka.key().parts_as_public().role_as_unspecified(), statement).map_err(
-        |reason| AttestError::BadSignature {
-            fingerprint: signer.clone(),
-            reason,
-        },
-    )?;
+    verify_over(
+        sig,
+        vka.key().parts_as_public().role_as_unspecified(),
+        statement,
+    )
+    .map_err(|reason| AttestError::BadSignature {
+        fingerprint: signer.clone(),
+        reason,
+    })?;
     Ok(signer)
 }
 
@@ -259,7 +260,11 @@ mod tests {
     #[test]
     fn text_normalization() {
         let want = digest(|c| c.update(b"a\r\nb\r\nc\r\n\r\nd"));
-        for input in [&b"a\nb\r\nc\r\r\nd"[..], b"a\rb\nc\n\nd", b"a\r\nb\r\nc\r\n\r\nd"] {
+        for input in [
+            &b"a\nb\r\nc\r\r\nd"[..],
+            b"a\rb\nc\n\nd",
+            b"a\r\nb\r\nc\r\n\r\nd",
+        ] {
             assert_eq!(digest(|c| hash_text(c, input)), want, "{input:?}");
         }
     }

@@ -97,7 +97,9 @@ impl SimpleSigning {
         }
         let reference = raw.critical.identity.docker_reference;
         if reference.is_empty() {
-            return Err(invalid("`critical.identity.docker-reference` is empty".into()));
+            return Err(invalid(
+                "`critical.identity.docker-reference` is empty".into(),
+            ));
         }
         let digest = raw.critical.image.docker_manifest_digest;
         let Some((algorithm, encoded)) = digest.split_once(':') else {
@@ -160,14 +162,26 @@ mod tests {
     #[test]
     fn rejects_unknown_critical_members_and_other_algorithms() {
         let extra = payload(r#","x":1"#, &format!("sha256:{D}"));
-        assert!(matches!(SimpleSigning::parse(extra.as_bytes()), Err(AttestError::InvalidSimpleSigning { .. })));
+        assert!(matches!(
+            SimpleSigning::parse(extra.as_bytes()),
+            Err(AttestError::InvalidSimpleSigning { .. })
+        ));
         let sha512 = payload("", "sha512:00");
-        assert!(matches!(SimpleSigning::parse(sha512.as_bytes()), Err(AttestError::MissingSha256 { .. })));
+        assert!(matches!(
+            SimpleSigning::parse(sha512.as_bytes()),
+            Err(AttestError::MissingSha256 { .. })
+        ));
         let bare = payload("", D);
-        assert!(matches!(SimpleSigning::parse(bare.as_bytes()), Err(AttestError::InvalidSimpleSigning { .. })));
+        assert!(matches!(
+            SimpleSigning::parse(bare.as_bytes()),
+            Err(AttestError::InvalidSimpleSigning { .. })
+        ));
         let no_optional = format!(
             r#"{{"critical":{{"type":"atomic container signature","image":{{"docker-manifest-digest":"sha256:{D}"}},"identity":{{"docker-reference":"r"}}}}}}"#
         );
-        assert!(matches!(SimpleSigning::parse(no_optional.as_bytes()), Err(AttestError::InvalidSimpleSigning { .. })));
+        assert!(matches!(
+            SimpleSigning::parse(no_optional.as_bytes()),
+            Err(AttestError::InvalidSimpleSigning { .. })
+        ));
     }
 }

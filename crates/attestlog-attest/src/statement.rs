@@ -3,7 +3,7 @@
 //!
 //! # Recognising the format
 //!
-//! The statement bytes must be strict JSON (see [`crate::strict_json`]:
+//! The statement bytes must be strict JSON (RFC 8259, UTF-8, no BOM, and
 //! no duplicate members) whose top level is an object. An object with a
 //! `_type` member is an in-toto statement; one with a `critical` member is an
 //! atomic container signature ([`crate::simple_signing`]); anything else is
@@ -219,7 +219,13 @@ mod tests {
 
     #[test]
     fn parses_opaque_predicate() {
-        let s = Statement::parse(doc(&format!(r#"[{{"name":"a","digest":{{"sha256":"{D}","sha512":"00"}}}}]"#)).as_bytes()).unwrap();
+        let s = Statement::parse(
+            doc(&format!(
+                r#"[{{"name":"a","digest":{{"sha256":"{D}","sha512":"00"}}}}]"#
+            ))
+            .as_bytes(),
+        )
+        .unwrap();
         let Statement::InToto(st) = &s else { panic!() };
         assert_eq!(st.predicate, Predicate::Opaque);
         assert_eq!(s.subjects()[0].name, "a");
@@ -230,19 +236,55 @@ mod tests {
     #[test]
     fn rejects_each_schema_violation() {
         let no_sha = doc(r#"[{"name":"a","digest":{"sha512":"00"}}]"#);
-        assert!(matches!(Statement::parse(no_sha.as_bytes()), Err(AttestError::MissingSha256 { .. })));
-        let upper = doc(&format!(r#"[{{"name":"a","digest":{{"sha256":"{}"}}}}]"#, D.to_uppercase()));
-        assert!(matches!(Statement::parse(upper.as_bytes()), Err(AttestError::MalformedDigest { .. })));
-        assert!(matches!(Statement::parse(doc("[]").as_bytes()), Err(AttestError::NoSubjects)));
-        let many = format!("[{}]", vec![format!(r#"{{"name":"a","digest":{{"sha256":"{D}"}}}}"#); MAX_SUBJECTS + 1].join(","));
-        assert!(matches!(Statement::parse(doc(&many).as_bytes()), Err(AttestError::TooManySubjects { .. })));
+        assert!(matches!(
+            Statement::parse(no_sha.as_bytes()),
+            Err(AttestError::MissingSha256 { .. })
+        ));
+        let upper = doc(&format!(
+            r#"[{{"name":"a","digest":{{"sha256":"{}"}}}}]"#,
+            D.to_uppercase()
+        ));
+        assert!(matches!(
+            Statement::parse(upper.as_bytes()),
+            Err(AttestError::MalformedDigest { .. })
+        ));
+        assert!(matches!(
+            Statement::parse(doc("[]").as_bytes()),
+            Err(AttestError::NoSubjects)
+        ));
+        let many = format!(
+            "[{}]",
+            vec![format!(r#"{{"name":"a","digest":{{"sha256":"{D}"}}}}"#); MAX_SUBJECTS + 1]
+                .join(",")
+        );
+        assert!(matches!(
+            Statement::parse(doc(&many).as_bytes()),
+            Err(AttestError::TooManySubjects { .. })
+        ));
         let no_name = doc(&format!(r#"[{{"digest":{{"sha256":"{D}"}}}}]"#));
-        assert!(matches!(Statement::parse(no_name.as_bytes()), Err(AttestError::InvalidStatement { .. })));
+        assert!(matches!(
+            Statement::parse(no_name.as_bytes()),
+            Err(AttestError::InvalidStatement { .. })
+        ));
         let wrong_type = doc("[]").replace("Statement/v1", "Statement/v0.1");
-        assert!(matches!(Statement::parse(wrong_type.as_bytes()), Err(AttestError::InvalidStatement { .. })));
-        assert!(matches!(Statement::parse(b"[1]"), Err(AttestError::StatementNotJson { .. })));
-        assert!(matches!(Statement::parse(b"{\"a\":1}"), Err(AttestError::InvalidStatement { .. })));
-        let dup = doc(&format!(r#"[{{"name":"a","digest":{{"sha256":"{D}","sha256":"{D}"}}}}]"#));
-        assert!(matches!(Statement::parse(dup.as_bytes()), Err(AttestError::StatementNotJson { .. })));
+        assert!(matches!(
+            Statement::parse(wrong_type.as_bytes()),
+            Err(AttestError::InvalidStatement { .. })
+        ));
+        assert!(matches!(
+            Statement::parse(b"[1]"),
+            Err(AttestError::StatementNotJson { .. })
+        ));
+        assert!(matches!(
+            Statement::parse(b"{\"a\":1}"),
+            Err(AttestError::InvalidStatement { .. })
+        ));
+        let dup = doc(&format!(
+            r#"[{{"name":"a","digest":{{"sha256":"{D}","sha256":"{D}"}}}}]"#
+        ));
+        assert!(matches!(
+            Statement::parse(dup.as_bytes()),
+            Err(AttestError::StatementNotJson { .. })
+        ));
     }
 }

@@ -142,8 +142,9 @@ impl VerifiedAttestation {
     }
 }
 
-/// Verifies submissions under an admission policy. Cheap to share between
-/// threads (`&self` everywhere); holds the parsed-certificate cache.
+/// Verifies submissions under an admission policy. `Send + Sync`: share one
+/// between threads (`&self` everywhere); it holds the parsed-certificate
+/// cache.
 #[derive(Debug)]
 pub struct Verifier {
     admission: AdmissionPolicy,
@@ -189,16 +190,19 @@ impl Verifier {
         let policy = StandardPolicy::at(now);
         let mut first_error = None;
         for sig in &input.signatures {
-            let attempt = self
-                .certificate_for(sig, submitted.as_ref())
-                .and_then(|cert| {
-                    signature_check::check(&policy, &cert, sig, &input.statement, now)
-                        .map(|signer| (cert, signer))
-                });
-            match attempt {
-                Ok((cert, signer)) => return finish(&input, sig, cert, signer, unix(now)),
+            let candidates = match self.certificates_for(sig, submitted.as_ref()) {
+                Ok(c) => c,
                 Err(e) => {
                     first_error.get_or_insert(e);
+                    continue;
+                }
+            };
+            for cert in candidates {
+                match signature_check::check(&policy, &cert, sig, &input.statement, now) {
+                    Ok(signer) => return finish(&input, sig, cert, signer, unix(now)),
+                    Err(e) => {
+                        first_error.get_or_insert(e);
+                    }
                 }
             }
         }
@@ -221,42 +225,42 @@ impl Verifier {
         self.verify(submission, SystemTime::now())
     }
 
-    /// Picks the certificate to check `sig` against, by the admission policy.
-    fn certificate_for(
+    /// The certificates to check `sig` against, by the admission policy
+    /// (more than one only when keyring key IDs collide).
+    fn certificates_for(
         &self,
         sig: &Signature,
         submitted: Option<&Arc<Cert>>,
-    ) -> Result<Arc<Cert>, AttestError> {
+    ) -> Result<Vec<Arc<Cert>>, AttestError> {
         match (&self.admission, submitted) {
-            (AdmissionPolicy::Open, Some(cert)) => Ok(cert.clone()),
+            (AdmissionPolicy::Open, Some(cert)) => Ok(vec![cert.clone()]),
             (AdmissionPolicy::Open, None) => Err(AttestError::CertificateRequired),
             (AdmissionPolicy::Keyring(ring), Some(cert)) => {
-                let known = ring.get(&cert.fingerprint()).ok_or_else(|| {
-                    AttestError::UnknownSigner {
-                        issuer: cert.fingerprint().into(),
-                    }
-                })?;
+                let known =
+                    ring.get(&cert.fingerprint())
+                        .ok_or_else(|| AttestError::UnknownSigner {
+                            issuer: cert.fingerprint().into(),
+                        })?;
                 // Same primary key, so the merge cannot fail; keep the
                 // keyring's copy if it somehow does.
-                Ok(Arc::new(
+                Ok(vec![Arc::new(
                     Cert::clone(&known)
                         .merge_public(Cert::clone(cert))
                         .unwrap_or_else(|_| Cert::clone(&known)),
-                ))
+                )])
             }
             (AdmissionPolicy::Keyring(ring), None) => {
                 let issuers = sig.get_issuers();
-                // Key IDs may collide; prefer a certificate that holds the
-                // key, the signature check reports anything else.
-                ring.lookup(&issuers)
-                    .into_iter()
-                    .next()
-                    .ok_or_else(|| AttestError::UnknownSigner {
+                let found = ring.lookup(&issuers);
+                if found.is_empty() {
+                    return Err(AttestError::UnknownSigner {
                         issuer: issuers
                             .first()
                             .cloned()
                             .unwrap_or_else(|| sequoia_openpgp::KeyID::wildcard().into()),
-                    })
+                    });
+                }
+                Ok(found)
             }
         }
     }
@@ -265,7 +269,10 @@ impl Verifier {
 /// Re-verifies a logged leaf against the certificate the log stored for it,
 /// as of the leaf's own verification time, and checks that the leaf is the
 /// canonical encoding of the result. What a client or monitor runs.
-pub fn verify_leaf(leaf_bytes: &[u8], certificate: &Cert) -> Result<VerifiedAttestation, AttestError> {
+pub fn verify_leaf(
+    leaf_bytes: &[u8],
+    certificate: &Cert,
+) -> Result<VerifiedAttestation, AttestError> {
     let leaf = Leaf::decode(leaf_bytes)?;
     if &certificate.fingerprint() != leaf.primary_fingerprint() {
         return Err(AttestError::LeafNotCanonical {
@@ -310,11 +317,12 @@ fn finish(
     verified_at: u64,
 ) -> Result<VerifiedAttestation, AttestError> {
     let statement = Statement::parse(&input.statement)?;
-    let signature = Packet::from(sig.clone())
-        .to_vec()
-        .map_err(|e| AttestError::MalformedSignature {
-            reason: signature_check::chain(&e),
-        })?;
+    let signature =
+        Packet::from(sig.clone())
+            .to_vec()
+            .map_err(|e| AttestError::MalformedSignature {
+                reason: signature_check::chain(&e),
+            })?;
     let leaf = Leaf::new(
         input.statement.clone(),
         signature,
@@ -356,5 +364,17 @@ fn check_time(now: SystemTime) -> Result<(), AttestError> {
     match now.duration_since(UNIX_EPOCH) {
         Ok(d) if d.as_secs() <= u64::from(u32::MAX) => Ok(()),
         _ => Err(AttestError::TimeOutOfRange(now)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shareable_between_threads() {
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<Verifier>();
+        send_sync::<VerifiedAttestation>();
     }
 }

@@ -14,9 +14,7 @@ use std::time::SystemTime;
 
 use attestlog_attest::openpgp::parse::Parse;
 use attestlog_attest::openpgp::{Cert, Fingerprint};
-use attestlog_attest::{
-    verify_leaf, AdmissionPolicy, Keyring, Statement, Submission, Verifier,
-};
+use attestlog_attest::{verify_leaf, AdmissionPolicy, Keyring, Statement, Submission, Verifier};
 use common::{atomic_container_signature, digest_of, in_toto, Gpg};
 
 /// The signing forms, as gpg flags.
@@ -77,7 +75,8 @@ fn fixtures() -> &'static Fixtures {
                 });
             }
         }
-        let container_payload = atomic_container_signature("registry.example.org/stagex/core-gcc:14");
+        let container_payload =
+            atomic_container_signature("registry.example.org/stagex/core-gcc:14");
         let container_file = gpg.sign(&keys[0].2, &["--sign"], &container_payload);
         let keys = keys
             .into_iter()
@@ -136,8 +135,14 @@ fn every_key_type_and_form_verifies_under_open_policy() {
         }
         let keys = v.index_keys();
         assert_eq!(keys.subject_sha256.len(), 1);
-        assert_eq!(keys.subject_names, vec![format!("pkg-{}-{}.tar.gz", s.key, s.form)]);
-        assert_eq!(hex::encode(keys.subject_sha256[0]), digest_of(&keys.subject_names[0]));
+        assert_eq!(
+            keys.subject_names,
+            vec![format!("pkg-{}-{}.tar.gz", s.key, s.form)]
+        );
+        assert_eq!(
+            hex::encode(keys.subject_sha256[0]),
+            digest_of(&keys.subject_names[0])
+        );
         // A client re-verifies the leaf from its bytes and the stored cert.
         let cert = Cert::from_bytes(&cert_of(s.key).1).unwrap();
         let again = verify_leaf(v.leaf_bytes(), &cert).unwrap_or_else(|e| panic!("{what}: {e}"));
@@ -173,7 +178,10 @@ fn container_signature_file_verifies_unchanged() {
     let reference = "registry.example.org/stagex/core-gcc:14";
     assert_eq!(s.docker_reference, reference);
     assert_eq!(v.index_keys().subject_names, vec![reference.to_owned()]);
-    assert_eq!(hex::encode(v.index_keys().subject_sha256[0]), digest_of(reference));
+    assert_eq!(
+        hex::encode(v.index_keys().subject_sha256[0]),
+        digest_of(reference)
+    );
 }
 
 #[test]
@@ -185,8 +193,8 @@ fn one_signature_gives_one_leaf_whatever_the_wrapping() {
     for s in fixtures().signed.iter().filter(|s| s.key == "rsa3072") {
         let v = verifier.verify(&submission(s), now).unwrap();
         let cert = &cert_of(s.key).1;
-        let as_detached = Submission::detached(v.leaf().statement(), v.leaf().signature())
-            .with_certificate(cert);
+        let as_detached =
+            Submission::detached(v.leaf().statement(), v.leaf().signature()).with_certificate(cert);
         let again = verifier.verify(&as_detached, now).unwrap();
         assert_eq!(again.leaf_bytes(), v.leaf_bytes(), "{}", s.form);
     }
@@ -200,7 +208,8 @@ fn one_signature_gives_one_leaf_whatever_the_wrapping() {
     let a = verifier.verify(&submission(armored), now).unwrap();
     let b = verifier
         .verify(
-            &Submission::detached(&armored.statement, &binary).with_certificate(&cert_of("rsa3072").1),
+            &Submission::detached(&armored.statement, &binary)
+                .with_certificate(&cert_of("rsa3072").1),
             now,
         )
         .unwrap();
@@ -227,12 +236,18 @@ fn keyring_policy_accepts_omitted_certificate_and_reloads() {
     // In the keyring: the certificate may be omitted.
     let ed_sig = by("ed25519");
     verifier
-        .verify(&Submission::detached(&ed_sig.statement, &ed_sig.output), now)
+        .verify(
+            &Submission::detached(&ed_sig.statement, &ed_sig.output),
+            now,
+        )
         .unwrap();
     // Not in the keyring, even with its certificate: refused.
     let p256 = by("nistp256");
     let err = verifier.verify(&submission(p256), now).unwrap_err();
-    assert!(matches!(err, attestlog_attest::AttestError::UnknownSigner { .. }), "{err}");
+    assert!(
+        matches!(err, attestlog_attest::AttestError::UnknownSigner { .. }),
+        "{err}"
+    );
     // Add it (armored this time) and reload without restarting.
     let armored = attestlog_attest::openpgp::serialize::SerializeInto::to_vec(
         &Cert::from_bytes(&cert_of("nistp256").1).unwrap().armored(),

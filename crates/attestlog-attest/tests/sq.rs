@@ -22,13 +22,20 @@ fn generate(dir: &Path, name: &str, suite: &str) -> SqKey {
     let key = dir.join(format!("{name}.key"));
     let cert = dir.join(format!("{name}.cert"));
     run(
-        Command::new(&sq).args(["key", "generate", "--cipher-suite", suite, "--userid"])
+        Command::new(&sq)
+            .args(["key", "generate", "--cipher-suite", suite, "--userid"])
             .arg(format!("<{name}@example.org>"))
             .arg("--export")
             .arg(&key),
         None,
     );
-    run(Command::new(&sq).args(["key", "extract-cert", "--output"]).arg(&cert).arg(&key), None);
+    run(
+        Command::new(&sq)
+            .args(["key", "extract-cert", "--output"])
+            .arg(&cert)
+            .arg(&key),
+        None,
+    );
     SqKey {
         key,
         cert: std::fs::read(&cert).expect("read cert"),
@@ -79,7 +86,11 @@ fn sq_signatures_verify() {
                 .verify(&sub.with_certificate(&key.cert), SystemTime::now())
                 .unwrap_or_else(|e| panic!("sq {suite} {form}: {e}"));
             // sq signs with the signing subkey, not the certification-only primary.
-            assert_ne!(v.signing_fingerprint(), v.primary_fingerprint(), "{suite} {form}");
+            assert_ne!(
+                v.signing_fingerprint(),
+                v.primary_fingerprint(),
+                "{suite} {form}"
+            );
             assert_eq!(
                 v.index_keys().subject_names,
                 vec![format!("sq-{suite}-{form}.tar.gz")]

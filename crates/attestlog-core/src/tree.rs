@@ -136,6 +136,63 @@ pub fn tree_root<R: HashReader + ?Sized>(reader: &R, size: u64) -> Result<Hash, 
         .unwrap_or(Hash::EMPTY_ROOT))
 }
 
+/// What appending leaves to a tree produces: every newly completed subtree
+/// hash (leaves included), and the new root.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Appended {
+    /// Each subtree completed by the append, with its hash, in the order
+    /// they were completed.
+    pub hashes: Vec<(Subtree, Hash)>,
+    /// The root of the grown tree.
+    pub root: Hash,
+}
+
+/// Computes the subtree hashes that appending `leaves` to the tree of
+/// `size` leaves completes, and the new root.
+///
+/// Reads only the tree's right edge from `reader` (the at most 63 complete
+/// subtrees of `[0, size)`, in one call), so the cost is independent of the
+/// tree size. The caller stores the returned hashes with the leaves.
+pub fn append_leaves<R: HashReader + ?Sized>(
+    reader: &R,
+    size: u64,
+    leaves: &[Hash],
+) -> Result<Appended, R::Error> {
+    let edge = decompose(0, size);
+    let edge_hashes = if edge.is_empty() {
+        Vec::new()
+    } else {
+        reader.read_hashes(&edge)?
+    };
+    // Levels on the stack strictly decrease from bottom to top.
+    let mut stack: Vec<(Subtree, Hash)> = edge.into_iter().zip(edge_hashes).collect();
+    let mut hashes = Vec::with_capacity(leaves.len() * 2);
+    for (i, leaf) in leaves.iter().enumerate() {
+        let mut top = (Subtree::leaf(size + i as u64), *leaf);
+        hashes.push(top);
+        while let Some(&(left, left_hash)) = stack.last() {
+            if left.level != top.0.level {
+                break;
+            }
+            stack.pop();
+            top = (
+                Subtree {
+                    level: left.level + 1,
+                    index: left.index / 2,
+                },
+                node_hash(&left_hash, &top.1),
+            );
+            hashes.push(top);
+        }
+        stack.push(top);
+    }
+    let pieces: Vec<Hash> = stack.iter().map(|&(_, h)| h).collect();
+    Ok(Appended {
+        hashes,
+        root: fold_range(&pieces).unwrap_or(Hash::EMPTY_ROOT),
+    })
+}
+
 /// A subtree that an [`InMemoryTree`] was asked for but does not hold.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("subtree at level {} index {} is not complete in a tree of {size} leaves", .subtree.level, .subtree.index)]
@@ -280,5 +337,33 @@ mod tests {
             .read_hashes(&[Subtree { level: 1, index: 0 }])
             .unwrap_err();
         assert_eq!(err.size, 1);
+    }
+
+    #[test]
+    fn append_leaves_matches_pushing_one_by_one() {
+        let mut reference = InMemoryTree::new();
+        let mut built = InMemoryTree::new();
+        let mut next = 0u64;
+        for batch in [1usize, 1, 2, 5, 8, 100, 3, 256, 1] {
+            let leaves: Vec<Hash> = (0..batch)
+                .map(|j| crate::hash::leaf_hash(&(next + j as u64).to_be_bytes()))
+                .collect();
+            next += batch as u64;
+            let out = append_leaves(&built, built.size(), &leaves).unwrap();
+            for l in &leaves {
+                reference.push(*l);
+                built.push(*l);
+            }
+            assert_eq!(out.root, reference.root());
+            for (st, h) in &out.hashes {
+                assert_eq!(reference.subtree(*st), Some(*h), "{st:?}");
+            }
+            // Every subtree that became complete is reported exactly once.
+            let leaves_added = leaves.len();
+            let complete_before: u64 = (0..64).map(|l| (next - batch as u64) >> l).sum();
+            let complete_after: u64 = (0..64).map(|l| next >> l).sum();
+            assert_eq!(out.hashes.len() as u64, complete_after - complete_before);
+            assert!(out.hashes.len() >= leaves_added);
+        }
     }
 }

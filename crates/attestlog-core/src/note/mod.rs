@@ -37,6 +37,13 @@ pub const MAX_NOTE_SIGNATURES: usize = 100;
 /// The prefix of every signature line: em dash (U+2014) and a space.
 const SIGNATURE_PREFIX: &str = "\u{2014} ";
 
+/// Standard padded base64 that ignores non-zero unused bits in the last
+/// character.
+const LENIENT_BASE64: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    base64::engine::GeneralPurposeConfig::new().with_decode_allow_trailing_bits(true),
+);
+
 /// Why a note could not be parsed, built or verified.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum NoteError {
@@ -288,7 +295,11 @@ fn parse_signature_line(line_no: usize, line: &str) -> Result<NoteSignature, Not
         .split_once(' ')
         .ok_or(bad("no space between key name and signature"))?;
     check_key_name(name)?;
-    let blob = base64::engine::general_purpose::STANDARD
+    // Go's note package decodes signatures without checking the unused
+    // bits of the last base64 character; so do we, or a line appended by
+    // anyone (even from a key nobody trusts) could make us reject a note
+    // that other verifiers accept. Serializing re-encodes canonically.
+    let blob = LENIENT_BASE64
         .decode(b64)
         .map_err(|_| bad("signature is not standard base64"))?;
     if blob.len() < 5 {
@@ -401,6 +412,15 @@ mod tests {
             Note::parse("t\n\n\u{2014} a+b AAAAAAA=\n".as_bytes()),
             Err(NoteError::BadKeyName(_))
         ));
+    }
+
+    #[test]
+    fn signature_base64_with_unused_bits_set_is_read_like_go() {
+        // "AAAACQECAx==" and "AAAACQECAw==" decode to the same six bytes.
+        let a = Note::parse("t\n\n\u{2014} k AAAACQECAx==\n".as_bytes()).unwrap();
+        let b = Note::parse("t\n\n\u{2014} k AAAACQECAw==\n".as_bytes()).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.to_bytes(), "t\n\n\u{2014} k AAAACQECAw==\n".as_bytes());
     }
 
     #[test]

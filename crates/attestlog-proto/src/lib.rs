@@ -1,0 +1,18 @@
+//! attestlog's gRPC types and service stubs, generated from
+//! `proto/attestlog/v1/log.proto`.
+//!
+//! In scope: the generated code and the descriptor set for reflection.
+//! Out of scope: conversion to domain types, which happens at the gRPC
+//! boundary in the server and client crates, so generated types never
+//! reach the core.
+#![allow(missing_docs)]
+
+/// Version 1 of the API, package `attestlog.v1`.
+pub mod v1 {
+    #![allow(clippy::all, clippy::pedantic)]
+    tonic::include_proto!("attestlog.v1");
+
+    /// The encoded `FileDescriptorSet` of the API, for server reflection.
+    pub const FILE_DESCRIPTOR_SET: &[u8] =
+        tonic::include_file_descriptor_set!("attestlog_v1_descriptor");
+}

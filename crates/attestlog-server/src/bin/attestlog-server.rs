@@ -1,0 +1,298 @@
+//! `attestlog-server`: the log's binary. Argument parsing, configuration
+//! and wiring only; the work is in the `attestlog_server` library.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{bail, Context as _};
+use attestlog_attest::Keyring;
+use attestlog_core::note::{KeyType, NoteVerifier as _};
+use attestlog_server::admission::Admission;
+use attestlog_server::attest_admission::AttestAdmission;
+use attestlog_server::config::{Config, PolicyKind};
+use attestlog_store::RocksStore;
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// attestlog: a transparency log for OpenPGP-signed build attestations.
+///
+/// Publishers submit signed attestations over gRPC; the log verifies each
+/// signature, appends the entry to an RFC 9162 Merkle tree in RocksDB,
+/// and answers with an inclusion proof under an Ed25519-signed C2SP
+/// checkpoint. Anyone can read the tree as C2SP tlog-tiles over HTTP.
+///
+/// First run:
+///   attestlog-server keygen --name example.org/log --out data/log.key
+///   attestlog-server serve --origin example.org/log --key-file data/log.key
+#[derive(Parser)]
+#[command(version, about, long_about, verbatim_doc_comment)]
+struct Cli {
+    /// Log format on stderr.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text, global = true)]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Generate a signing key and print its verifier key.
+    ///
+    /// The key file holds a C2SP signed-note signer key
+    /// (PRIVATE+KEY+<name>+<id>+<key>), created with mode 0600; an existing
+    /// file is never overwritten. Give the printed verifier key
+    /// (<name>+<id>+<key>) to clients and witnesses.
+    #[command(verbatim_doc_comment)]
+    Keygen {
+        /// The key name: for a log, its origin (e.g. example.org/log).
+        #[arg(long)]
+        name: String,
+        /// Where to write the key.
+        #[arg(long)]
+        out: PathBuf,
+        /// `log` for a checkpoint key (Ed25519, 0x01), `witness` for a
+        /// cosignature key (cosignature/v1, 0x04).
+        #[arg(long, value_enum, default_value_t = KeyKind::Log)]
+        kind: KeyKind,
+    },
+    /// Print the verifier key of a key file.
+    PublicKey {
+        /// The signer key file.
+        key_file: PathBuf,
+    },
+    /// Run the log.
+    ///
+    /// Settings come from --config (TOML; see deploy/log.toml), then from
+    /// these flags. Stops cleanly on SIGTERM or Ctrl-C, finishing the batch
+    /// in flight; SIGHUP rereads the admission keyring.
+    #[command(verbatim_doc_comment)]
+    Serve {
+        /// TOML configuration file.
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        /// Checkpoint origin (also the log key's name).
+        #[arg(long)]
+        origin: Option<String>,
+        /// RocksDB directory (created if missing).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// The log's signer key file (see `keygen`).
+        #[arg(long)]
+        key_file: Option<PathBuf>,
+        /// gRPC listen address.
+        #[arg(long)]
+        grpc_listen: Option<SocketAddr>,
+        /// HTTP listen address (tiles, /checkpoint, /healthz, /metrics).
+        #[arg(long)]
+        http_listen: Option<SocketAddr>,
+        /// Admission policy: `open` or `keyring`.
+        #[arg(long)]
+        policy: Option<String>,
+        /// Keyring file or directory, for the `keyring` policy.
+        #[arg(long)]
+        keyring: Option<PathBuf>,
+        /// Most entries per batch.
+        #[arg(long)]
+        batch_max_entries: Option<usize>,
+        /// Longest batching wait, in milliseconds.
+        #[arg(long)]
+        batch_max_wait_ms: Option<u64>,
+        /// Most admitted entries waiting before RESOURCE_EXHAUSTED.
+        #[arg(long)]
+        queue_limit: Option<usize>,
+        /// Once listening, write the bound addresses to this file
+        /// (`grpc=<addr>` and `http=<addr>` lines); useful with port 0.
+        #[arg(long)]
+        ready_file: Option<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum KeyKind {
+    Log,
+    Witness,
+}
+
+fn init_tracing(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    init_tracing(cli.log_format);
+    match cli.command {
+        Command::Keygen { name, out, kind } => {
+            let t = match kind {
+                KeyKind::Log => KeyType::Ed25519,
+                KeyKind::Witness => KeyType::Cosignature,
+            };
+            let key = attestlog_server::keyfile::generate(&out, &name, t)?;
+            println!("{}", key.verifier().to_key_string());
+            Ok(())
+        }
+        Command::PublicKey { key_file } => {
+            let key = attestlog_server::keyfile::read(&key_file)?;
+            println!("{}", key.verifier().to_key_string());
+            Ok(())
+        }
+        Command::Serve {
+            config,
+            origin,
+            data_dir,
+            key_file,
+            grpc_listen,
+            http_listen,
+            policy,
+            keyring,
+            batch_max_entries,
+            batch_max_wait_ms,
+            queue_limit,
+            ready_file,
+        } => {
+            let mut c = match &config {
+                Some(p) => Config::load(p)?,
+                None => Config::default(),
+            };
+            if let Some(v) = origin {
+                c.origin = v;
+            }
+            if let Some(v) = data_dir {
+                c.data_dir = v;
+            }
+            if let Some(v) = key_file {
+                c.key_file = v;
+            }
+            if let Some(v) = grpc_listen {
+                c.grpc_listen = v;
+            }
+            if let Some(v) = http_listen {
+                c.http_listen = v;
+            }
+            if let Some(v) = policy {
+                c.admission.policy = match v.as_str() {
+                    "open" => PolicyKind::Open,
+                    "keyring" => PolicyKind::Keyring,
+                    other => bail!("unknown policy {other:?}: use `open` or `keyring`"),
+                };
+            }
+            if let Some(v) = keyring {
+                c.admission.keyring = Some(v);
+            }
+            if let Some(v) = batch_max_entries {
+                c.batch.max_entries = v;
+            }
+            if let Some(v) = batch_max_wait_ms {
+                c.batch.max_wait_ms = v;
+            }
+            if let Some(v) = queue_limit {
+                c.batch.queue_limit = v;
+            }
+            c.validate()?;
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .context("starting the async runtime")?;
+            runtime.block_on(serve(c, ready_file))
+        }
+    }
+}
+
+async fn serve(c: Config, ready_file: Option<PathBuf>) -> anyhow::Result<()> {
+    let key = attestlog_server::keyfile::read(&c.key_file).with_context(|| {
+        format!(
+            "reading the log key; create one with `attestlog-server keygen --name {} --out {}`",
+            c.origin,
+            c.key_file.display()
+        )
+    })?;
+    let admission = match c.admission.policy {
+        PolicyKind::Open => Arc::new(AttestAdmission::open()),
+        PolicyKind::Keyring => {
+            let path = c
+                .admission
+                .keyring
+                .clone()
+                .context("the keyring policy needs a keyring path")?;
+            let ring = Keyring::load(&path)
+                .with_context(|| format!("loading keyring {}", path.display()))?;
+            tracing::info!(certificates = ring.len(), path = %path.display(), "keyring loaded");
+            Arc::new(AttestAdmission::keyring(Arc::new(ring)))
+        }
+    };
+    std::fs::create_dir_all(&c.data_dir)
+        .with_context(|| format!("creating {}", c.data_dir.display()))?;
+    let store = Arc::new(
+        RocksStore::open(&c.data_dir)
+            .with_context(|| format!("opening the store in {}", c.data_dir.display()))?,
+    );
+    let state = attestlog_server::open_log(store, &c.origin, &key)?;
+    let grpc = tokio::net::TcpListener::bind(c.grpc_listen)
+        .await
+        .with_context(|| format!("binding gRPC on {}", c.grpc_listen))?;
+    let http = tokio::net::TcpListener::bind(c.http_listen)
+        .await
+        .with_context(|| format!("binding HTTP on {}", c.http_listen))?;
+    tracing::info!(
+        origin = %c.origin,
+        key_id = format_args!("{:08x}", key.verifier().key_id()),
+        verifier_key = %key.verifier().to_key_string(),
+        grpc = %grpc.local_addr()?,
+        http = %http.local_addr()?,
+        size = state.current().size,
+        policy = ?c.admission.policy,
+        "attestlog log serving"
+    );
+    if let Some(path) = ready_file {
+        let text = format!("grpc={}\nhttp={}\n", grpc.local_addr()?, http.local_addr()?);
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, text).with_context(|| format!("writing {}", tmp.display()))?;
+        std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
+    }
+    let reload = admission.clone();
+    tokio::spawn(async move {
+        let Ok(mut hup) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        else {
+            return;
+        };
+        while hup.recv().await.is_some() {
+            match reload.reload() {
+                Ok(Some(n)) => tracing::info!(certificates = n, "keyring reloaded"),
+                Ok(None) => tracing::info!("SIGHUP: nothing to reload under the open policy"),
+                Err(e) => tracing::error!(error = %e, "keyring reload failed; keeping the old set"),
+            }
+        }
+    });
+    let shutdown = async {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => return std::future::pending().await,
+            };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+        tracing::info!("shutting down: finishing the batch in flight");
+    };
+    let admission: Arc<dyn Admission> = admission;
+    attestlog_server::serve(state, key, admission, c.sequencer(), grpc, http, shutdown).await?;
+    tracing::info!("stopped");
+    Ok(())
+}

@@ -1,0 +1,215 @@
+//! The server's TOML configuration. Every field has a default, so a file
+//! only states what differs; command-line flags override the file.
+//!
+//! ```toml
+//! origin = "localhost/attestlog"       # checkpoint origin = log key name
+//! data_dir = "data/log"                # RocksDB directory (created)
+//! key_file = "data/log.key"            # PRIVATE+KEY+... (see `keygen`)
+//! grpc_listen = "127.0.0.1:7300"
+//! http_listen = "127.0.0.1:7301"
+//!
+//! [batch]
+//! max_entries = 1024                   # per batch and per checkpoint
+//! max_wait_ms = 50                     # after the first entry of a batch
+//! queue_limit = 4096                   # admitted entries waiting; beyond: RESOURCE_EXHAUSTED
+//!
+//! [admission]
+//! policy = "open"                      # or "keyring"
+//! keyring = "keys/"                    # file or directory, for "keyring"
+//! ```
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::sequencer::SequencerConfig;
+
+/// Why the configuration could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("reading {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML for this schema.
+    #[error("parsing {path}: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// The parser's message, with line and column.
+        message: String,
+    },
+    /// A value is out of range.
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+/// Admission policies.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum PolicyKind {
+    /// Any valid certificate may submit.
+    #[default]
+    Open,
+    /// Only certificates in the keyring may submit.
+    Keyring,
+}
+
+/// `[admission]`.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct AdmissionConfig {
+    /// Which policy.
+    #[serde(default)]
+    pub policy: PolicyKind,
+    /// Keyring file or directory (policy `keyring`).
+    pub keyring: Option<PathBuf>,
+}
+
+/// `[batch]`.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct BatchConfig {
+    /// Most entries per batch.
+    pub max_entries: usize,
+    /// Longest wait after a batch's first entry, in milliseconds.
+    pub max_wait_ms: u64,
+    /// Most admitted entries waiting.
+    pub queue_limit: usize,
+}
+
+impl Default for BatchConfig {
+    fn default() -> Self {
+        let d = SequencerConfig::default();
+        BatchConfig {
+            max_entries: d.max_batch,
+            max_wait_ms: d.max_wait.as_millis() as u64,
+            queue_limit: d.queue_limit,
+        }
+    }
+}
+
+/// The whole configuration.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Checkpoint origin and log key name.
+    pub origin: String,
+    /// RocksDB directory.
+    pub data_dir: PathBuf,
+    /// The log's signer key file.
+    pub key_file: PathBuf,
+    /// gRPC address.
+    pub grpc_listen: SocketAddr,
+    /// HTTP (tiles, health, metrics) address.
+    pub http_listen: SocketAddr,
+    /// Batching.
+    pub batch: BatchConfig,
+    /// Admission.
+    pub admission: AdmissionConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            origin: "localhost/attestlog".into(),
+            data_dir: "data/log".into(),
+            key_file: "data/log.key".into(),
+            grpc_listen: SocketAddr::from(([127, 0, 0, 1], 7300)),
+            http_listen: SocketAddr::from(([127, 0, 0, 1], 7301)),
+            batch: BatchConfig::default(),
+            admission: AdmissionConfig::default(),
+        }
+    }
+}
+
+impl Config {
+    /// Reads a TOML file; relative paths in it are taken relative to the
+    /// file's directory.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let mut c: Config = toml::from_str(&text).map_err(|e| ConfigError::Parse {
+            path: path.to_owned(),
+            message: e.to_string(),
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        c.data_dir = base.join(&c.data_dir);
+        c.key_file = base.join(&c.key_file);
+        if let Some(k) = &c.admission.keyring {
+            c.admission.keyring = Some(base.join(k));
+        }
+        Ok(c)
+    }
+
+    /// Checks ranges and combinations.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        attestlog_core::note::check_key_name(&self.origin).map_err(|_| {
+            ConfigError::Invalid(format!(
+                "origin {:?} must be non-empty, without spaces or '+' (it names the log key)",
+                self.origin
+            ))
+        })?;
+        let b = &self.batch;
+        if !(1..=65_536).contains(&b.max_entries) {
+            return Err(ConfigError::Invalid("batch.max_entries must be 1..=65536".into()));
+        }
+        if b.max_wait_ms > 10_000 {
+            return Err(ConfigError::Invalid("batch.max_wait_ms must be at most 10000".into()));
+        }
+        if !(1..=1_000_000).contains(&b.queue_limit) {
+            return Err(ConfigError::Invalid("batch.queue_limit must be 1..=1000000".into()));
+        }
+        if self.admission.policy == PolicyKind::Keyring && self.admission.keyring.is_none() {
+            return Err(ConfigError::Invalid(
+                "admission.policy = \"keyring\" needs admission.keyring (a file or directory)".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The sequencer's limits.
+    pub fn sequencer(&self) -> SequencerConfig {
+        SequencerConfig {
+            max_batch: self.batch.max_entries,
+            max_wait: Duration::from_millis(self.batch.max_wait_ms),
+            queue_limit: self.batch.queue_limit,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_and_overrides() {
+        let c: Config = toml::from_str("origin = \"example.org/log\"\n[batch]\nmax_entries = 10\n").unwrap();
+        assert_eq!(c.origin, "example.org/log");
+        assert_eq!(c.batch.max_entries, 10);
+        assert_eq!(c.batch.queue_limit, 4096);
+        c.validate().unwrap();
+        assert!(toml::from_str::<Config>("orign = \"x\"").is_err(), "unknown keys are errors");
+        let bad = Config {
+            origin: "has space".into(),
+            ..Config::default()
+        };
+        assert!(bad.validate().is_err());
+        let keyring = Config {
+            admission: AdmissionConfig {
+                policy: PolicyKind::Keyring,
+                keyring: None,
+            },
+            ..Config::default()
+        };
+        assert!(keyring.validate().is_err());
+    }
+}

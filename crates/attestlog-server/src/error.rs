@@ -1,0 +1,55 @@
+//! Every failure a client can see, and its gRPC status code, in one place.
+
+use tonic::{Code, Status};
+
+use crate::admission::Rejection;
+use crate::sequencer::SequenceError;
+
+/// A failed API call.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The submission was rejected by admission.
+    #[error(transparent)]
+    Rejected(#[from] Rejection),
+    /// The sequencer could not take or finish the entry.
+    #[error(transparent)]
+    Sequence(#[from] SequenceError),
+    /// A malformed request.
+    #[error("{0}")]
+    InvalidArgument(String),
+    /// A request beyond the current tree.
+    #[error("{0}")]
+    OutOfRange(String),
+    /// Something asked for does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// The store failed.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<ApiError> for Status {
+    fn from(e: ApiError) -> Status {
+        let code = match &e {
+            ApiError::Rejected(Rejection::Invalid(_)) => Code::InvalidArgument,
+            ApiError::Rejected(Rejection::NotAdmitted(_)) => Code::PermissionDenied,
+            ApiError::Rejected(Rejection::TooLarge(_)) => Code::ResourceExhausted,
+            ApiError::Sequence(SequenceError::QueueFull(_)) => Code::ResourceExhausted,
+            ApiError::Sequence(SequenceError::Stopped(_)) => Code::Unavailable,
+            ApiError::InvalidArgument(_) => Code::InvalidArgument,
+            ApiError::OutOfRange(_) => Code::OutOfRange,
+            ApiError::NotFound(_) => Code::NotFound,
+            ApiError::Internal(_) => Code::Internal,
+        };
+        Status::new(code, e.to_string())
+    }
+}
+
+impl From<attestlog_store::StoreError> for ApiError {
+    fn from(e: attestlog_store::StoreError) -> ApiError {
+        match e {
+            attestlog_store::StoreError::NotFound(m) => ApiError::NotFound(m),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}

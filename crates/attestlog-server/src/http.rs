@@ -1,0 +1,153 @@
+//! The HTTP read API (C2SP tlog-tiles), health and metrics:
+//!
+//! | path | body | caching |
+//! |---|---|---|
+//! | `/checkpoint` | the latest signed checkpoint note | `no-cache` |
+//! | `/tile/<L>/<N>[.p/<W>]` | `W` (default 256) hashes, 32 bytes each | full: immutable; partial: 60 s |
+//! | `/tile/entries/<N>[.p/<W>]` | entry bundle (u16 length ‖ entry, repeated) | as above |
+//! | `/healthz` | `ok`, or 503 with the reason | `no-store` |
+//! | `/metrics` | Prometheus/OpenMetrics text | `no-store` |
+//!
+//! A tile is served only if all its hashes are in the published tree;
+//! otherwise 404, as tlog-tiles asks.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::sync::Arc;
+
+use attestlog_core::tile::{encode_entry_bundle, read_tile, Tile, TilePath, TILE_WIDTH};
+use http_body_util::Full;
+use hyper::body::{Bytes, Incoming};
+use hyper::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+
+use crate::limits::MAX_HTTP_PATH;
+use crate::state::LogState;
+
+/// How old the last checkpoint may be while entries wait before
+/// `/healthz` fails.
+pub const HEALTH_MAX_AGE_SECS: u64 = 30;
+
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+const PARTIAL: &str = "public, max-age=60";
+
+/// Serves HTTP on `listener` until `shutdown` completes.
+pub async fn serve(
+    listener: TcpListener,
+    state: Arc<LogState>,
+    shutdown: impl Future<Output = ()>,
+) {
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, _) = match accepted {
+                    Ok(a) => a,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "http accept failed");
+                        continue;
+                    }
+                };
+                let state = state.clone();
+                tokio::spawn(async move {
+                    let svc = service_fn(move |req| {
+                        let state = state.clone();
+                        async move { Ok::<_, Infallible>(handle(&state, &req)) }
+                    });
+                    if let Err(e) = http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), svc)
+                        .await
+                    {
+                        tracing::debug!(error = %e, "http connection ended with an error");
+                    }
+                });
+            }
+            () = &mut shutdown => break,
+        }
+    }
+}
+
+fn respond(status: StatusCode, content_type: &str, cache: &str, body: Vec<u8>) -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(Bytes::from(body)));
+    *r.status_mut() = status;
+    let h = r.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(content_type) {
+        h.insert(CONTENT_TYPE, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(cache) {
+        h.insert(CACHE_CONTROL, v);
+    }
+    r
+}
+
+fn text(status: StatusCode, msg: impl Into<String>) -> Response<Full<Bytes>> {
+    let mut m = msg.into();
+    m.push('\n');
+    respond(status, "text/plain; charset=utf-8", "no-store", m.into_bytes())
+}
+
+/// Answers one request.
+pub fn handle(state: &LogState, req: &Request<Incoming>) -> Response<Full<Bytes>> {
+    if req.method() != Method::GET && req.method() != Method::HEAD {
+        return text(StatusCode::METHOD_NOT_ALLOWED, "only GET and HEAD");
+    }
+    let path = req.uri().path();
+    if path.len() > MAX_HTTP_PATH {
+        return text(StatusCode::URI_TOO_LONG, "path too long");
+    }
+    match path {
+        "/checkpoint" => {
+            let cur = state.current();
+            respond(StatusCode::OK, "text/plain; charset=utf-8", "no-cache", cur.note.clone())
+        }
+        "/healthz" => match state.healthy(HEALTH_MAX_AGE_SECS) {
+            Ok(()) => text(StatusCode::OK, "ok"),
+            Err(why) => text(StatusCode::SERVICE_UNAVAILABLE, why),
+        },
+        "/metrics" => respond(
+            StatusCode::OK,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            "no-store",
+            state.metrics.encode().into_bytes(),
+        ),
+        p if p.starts_with("/tile/") => tile(state, &p[1..]),
+        _ => text(StatusCode::NOT_FOUND, "not found"),
+    }
+}
+
+fn tile(state: &LogState, path: &str) -> Response<Full<Bytes>> {
+    let parsed = match Tile::parse_path(path) {
+        Ok(p) => p,
+        Err(e) => return text(StatusCode::NOT_FOUND, e.to_string()),
+    };
+    let size = state.current().size;
+    let (t, entries) = match parsed {
+        TilePath::Hashes(t) => (t, false),
+        TilePath::Entries(t) => (t, true),
+    };
+    if !t.is_within(size) {
+        return text(StatusCode::NOT_FOUND, format!("{path} is not in the tree of size {size}"));
+    }
+    let cache = if t.width == TILE_WIDTH { IMMUTABLE } else { PARTIAL };
+    let body = if entries {
+        let start = t.index * u64::from(TILE_WIDTH);
+        state
+            .store
+            .entries(start, start + u64::from(t.width))
+            .map_err(|e| e.to_string())
+            .and_then(|es| encode_entry_bundle(&es).map_err(|e| e.to_string()))
+    } else {
+        read_tile(state.store.as_ref(), &t).map_err(|e| e.to_string())
+    };
+    match body {
+        Ok(b) => respond(StatusCode::OK, "application/octet-stream", cache, b),
+        Err(e) => {
+            tracing::error!(path, error = %e, "reading a tile");
+            text(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+        }
+    }
+}

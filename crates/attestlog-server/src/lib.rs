@@ -1,0 +1,218 @@
+//! The attestlog log server.
+//!
+//! In scope: the start-up integrity check ([`open_log`]), the sequencer
+//! ([`sequencer`]), the gRPC API ([`grpc`]), the C2SP tlog-tiles HTTP read
+//! API with health and metrics ([`http`]), configuration ([`config`]), and
+//! [`serve`], which runs them all on listeners the caller bound (so tests
+//! can bind `127.0.0.1:0`). Out of scope: formats and proofs (the core
+//! crate), OpenPGP rules (the attestation crate), storage layout (the store
+//! crate).
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod admission;
+pub mod attest_admission;
+pub mod config;
+pub mod error;
+pub mod grpc;
+pub mod http;
+pub mod keyfile;
+pub mod limits;
+pub mod metrics;
+pub mod sequencer;
+pub mod state;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use attestlog_core::checkpoint::Checkpoint;
+use attestlog_core::note::{KeyType, NoteVerifier as _, SignerKey};
+use attestlog_core::tree::tree_root;
+use attestlog_core::Hash;
+use attestlog_proto::v1::log_server::LogServer;
+use attestlog_store::{AppendBatch, Store, StoreError};
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+
+use crate::admission::Admission;
+use crate::limits::{MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES};
+use crate::sequencer::SequencerConfig;
+use crate::state::{LogState, Published};
+
+/// Why the log refused to start or stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The log key does not fit the configuration.
+    #[error("log key: {0}")]
+    Key(String),
+    /// Stored data contradicts itself; the log will not serve it.
+    #[error("integrity check failed: {0}")]
+    Integrity(String),
+    /// The gRPC transport failed.
+    #[error("gRPC server: {0}")]
+    Transport(#[from] tonic::transport::Error),
+}
+
+/// Opens the log in `store`: for a new store, signs and stores the
+/// checkpoint of the empty tree; otherwise checks that the stored
+/// checkpoint is signed by `key` for `origin`, that its size is the stored
+/// size, and that the root recomputed from every stored entry is the
+/// checkpoint's root. Refuses to start on any disagreement.
+pub fn open_log(
+    store: Arc<dyn Store>,
+    origin: &str,
+    key: &SignerKey,
+) -> Result<Arc<LogState>, ServerError> {
+    if key.key_type() != KeyType::Ed25519 {
+        return Err(ServerError::Key("the log key must be an Ed25519 (0x01) note key".into()));
+    }
+    if key.name() != origin {
+        return Err(ServerError::Key(format!(
+            "the key is named {:?} but the origin is {origin:?}; they must match",
+            key.name()
+        )));
+    }
+    let published = match store.state()? {
+        None => {
+            let note = sequencer::sign_checkpoint(key, origin, 0, Hash::EMPTY_ROOT);
+            store.append(&AppendBatch {
+                old_size: 0,
+                checkpoint: note.clone(),
+                ..AppendBatch::default()
+            })?;
+            tracing::info!(origin, "created a new, empty log");
+            Published {
+                size: 0,
+                root: Hash::EMPTY_ROOT,
+                note,
+            }
+        }
+        Some(st) => {
+            let verifier = key.verifier();
+            let (cp, _) = Checkpoint::open(&st.checkpoint, origin, &verifier).map_err(|e| {
+                ServerError::Integrity(format!(
+                    "the stored checkpoint does not verify with key {:08x}: {e}",
+                    verifier.key_id()
+                ))
+            })?;
+            if cp.size != st.size {
+                return Err(ServerError::Integrity(format!(
+                    "stored checkpoint is for size {} but the store holds {} entries",
+                    cp.size, st.size
+                )));
+            }
+            let started = std::time::Instant::now();
+            let mut last_report = started;
+            let recomputed = store.recompute_root(st.size, &mut |done, total| {
+                if last_report.elapsed().as_secs() >= 2 {
+                    last_report = std::time::Instant::now();
+                    tracing::info!(done, total, "recomputing the root from stored entries");
+                }
+            })?;
+            if recomputed != cp.root {
+                return Err(ServerError::Integrity(format!(
+                    "root recomputed from {} stored entries is {recomputed}, \
+                     but the stored checkpoint says {}",
+                    st.size, cp.root
+                )));
+            }
+            let from_hashes = tree_root(store.as_ref(), st.size)?;
+            if from_hashes != cp.root {
+                return Err(ServerError::Integrity(format!(
+                    "root from stored subtree hashes is {from_hashes}, \
+                     but the checkpoint says {}",
+                    cp.root
+                )));
+            }
+            tracing::info!(
+                size = st.size,
+                root = %cp.root,
+                seconds = started.elapsed().as_secs_f64(),
+                "log opened; stored entries match the checkpoint"
+            );
+            Published {
+                size: st.size,
+                root: cp.root,
+                note: st.checkpoint,
+            }
+        }
+    };
+    Ok(Arc::new(LogState::new(origin.to_owned(), store, published)))
+}
+
+/// Runs the log until `shutdown` completes or the sequencer stops after a
+/// storage failure: gRPC on `grpc`, HTTP on `http`.
+///
+/// On shutdown it stops accepting requests, lets in-flight submissions
+/// finish (the sequencer completes the batch in flight and everything
+/// queued), and returns. Returns an error if the sequencer failed.
+pub async fn serve(
+    state: Arc<LogState>,
+    key: SignerKey,
+    admission: Arc<dyn Admission>,
+    sequencer_config: SequencerConfig,
+    grpc: TcpListener,
+    http: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
+    let (handle, thread) = sequencer::start(state.clone(), key, sequencer_config);
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+
+    // Stop on the caller's signal, or when the sequencer has stopped.
+    let watch_state = state.clone();
+    let stop_tx2 = stop_tx.clone();
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stop_tx2.send(true);
+    });
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_millis(200));
+        loop {
+            tick.tick().await;
+            if watch_state.stopped.load(std::sync::atomic::Ordering::Relaxed) {
+                let _ = stop_tx.send(true);
+                break;
+            }
+        }
+    });
+    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await;
+    };
+
+    let (health_reporter, health_service) = tonic_health::server::health_reporter();
+    health_reporter
+        .set_serving::<LogServer<grpc::LogService>>()
+        .await;
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(attestlog_proto::v1::FILE_DESCRIPTOR_SET)
+        .build_v1()
+        .map_err(|e| ServerError::Key(format!("reflection descriptor: {e}")))?;
+    let service = grpc::LogService::new(state.clone(), admission, handle);
+    let log = LogServer::new(service)
+        .max_decoding_message_size(MAX_REQUEST_BYTES)
+        .max_encoding_message_size(MAX_RESPONSE_BYTES);
+
+    let http_task = tokio::spawn(http::serve(http, state.clone(), stopped(stop_rx.clone())));
+    let grpc_result = tonic::transport::Server::builder()
+        .add_service(health_service)
+        .add_service(reflection)
+        .add_service(log)
+        .serve_with_incoming_shutdown(TcpListenerStream::new(grpc), stopped(stop_rx.clone()))
+        .await;
+    let _ = http_task.await;
+    // The service (and with it the last sequencer handle) is dropped now;
+    // the sequencer drains its queue and exits.
+    let seq_result = tokio::task::spawn_blocking(move || thread.join())
+        .await
+        .ok()
+        .and_then(|r| r.ok());
+    grpc_result?;
+    match seq_result {
+        Some(Ok(())) => Ok(()),
+        Some(Err(e)) => Err(ServerError::Store(e)),
+        None => Err(ServerError::Integrity("the sequencer thread panicked".into())),
+    }
+}

@@ -1,0 +1,94 @@
+//! Prometheus metrics, served at `/metrics` (OpenMetrics text).
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::Registry;
+
+/// Label of a rejection counter.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReasonLabel {
+    /// Why the submission was refused.
+    pub reason: String,
+}
+
+/// The log's instruments and the registry that exports them.
+pub struct Metrics {
+    registry: Registry,
+    /// Entries appended since start.
+    pub entries_appended: Counter,
+    /// Current tree size.
+    pub tree_size: Gauge,
+    /// New entries per batch.
+    pub batch_size: Histogram,
+    /// Time to sequence, write and sign one batch.
+    pub batch_seconds: Histogram,
+    /// Time from queueing an entry to its answer.
+    pub submit_seconds: Histogram,
+    /// Submissions refused, by reason.
+    pub rejections: Family<ReasonLabel, Counter>,
+}
+
+impl Metrics {
+    /// Registers every instrument.
+    pub fn new() -> Metrics {
+        let mut registry = Registry::with_prefix("attestlog");
+        let m = Metrics {
+            entries_appended: Counter::default(),
+            tree_size: Gauge::default(),
+            batch_size: Histogram::new(exponential_buckets(1.0, 2.0, 12)),
+            batch_seconds: Histogram::new(exponential_buckets(0.0005, 2.0, 14)),
+            submit_seconds: Histogram::new(exponential_buckets(0.0005, 2.0, 14)),
+            rejections: Family::default(),
+            registry: Registry::default(),
+        };
+        registry.register(
+            "entries_appended",
+            "Entries appended to the tree since start",
+            m.entries_appended.clone(),
+        );
+        registry.register("tree_size", "Current tree size", m.tree_size.clone());
+        registry.register("batch_size", "New entries per sequenced batch", m.batch_size.clone());
+        registry.register(
+            "batch_seconds",
+            "Seconds to sequence, durably write and sign one batch",
+            m.batch_seconds.clone(),
+        );
+        registry.register(
+            "submit_seconds",
+            "Seconds from queueing an admitted entry to its answer",
+            m.submit_seconds.clone(),
+        );
+        registry.register(
+            "rejections",
+            "Submissions refused, by reason",
+            m.rejections.clone(),
+        );
+        Metrics { registry, ..m }
+    }
+
+    /// Counts one refused submission.
+    pub fn reject(&self, reason: &str) {
+        self.rejections
+            .get_or_create(&ReasonLabel {
+                reason: reason.to_owned(),
+            })
+            .inc();
+    }
+
+    /// The OpenMetrics text of every instrument.
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        // Writing into a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
+        out
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::new()
+    }
+}

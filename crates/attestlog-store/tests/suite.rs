@@ -1,0 +1,161 @@
+//! One test suite, run against every [`Store`]: the in-memory store and
+//! RocksDB (in a temporary directory, including reopening it).
+
+use attestlog_core::proof::{prove_consistency, prove_inclusion, verify_consistency, verify_inclusion};
+use attestlog_core::tree::{append_leaves, tree_root, Subtree};
+use attestlog_core::{leaf_hash, Hash};
+use attestlog_store::{AppendBatch, IndexKey, MemoryStore, NewEntry, RocksStore, Store, StoreError};
+
+fn entry(i: u64) -> NewEntry {
+    let mut digest = [0u8; 32];
+    digest[..8].copy_from_slice(&(i % 7).to_be_bytes());
+    NewEntry {
+        bytes: format!("entry {i}").into_bytes(),
+        dedup_key: leaf_hash(format!("dedup {}", i / 2).as_bytes()),
+        index_keys: vec![
+            IndexKey::Sha256(digest),
+            IndexKey::Signer(vec![0xAB, (i % 3) as u8]),
+            IndexKey::SubjectName(format!("pkg-{}", i % 5)),
+        ],
+    }
+}
+
+/// Appends entries `[from, to)` as one batch, returning the new root.
+fn append(store: &dyn Store, from: u64, to: u64) -> Hash {
+    let entries: Vec<NewEntry> = (from..to).map(entry).collect();
+    let leaves: Vec<Hash> = entries.iter().map(|e| leaf_hash(&e.bytes)).collect();
+    let out = append_leaves(store, from, &leaves).unwrap();
+    store
+        .append(&AppendBatch {
+            old_size: from,
+            entries,
+            hashes: out.hashes,
+            certificates: vec![(vec![0xAB, 1], b"cert".to_vec())],
+            checkpoint: format!("checkpoint {to} {}", out.root).into_bytes(),
+        })
+        .unwrap();
+    out.root
+}
+
+fn run_suite(store: &dyn Store) {
+    assert_eq!(store.state().unwrap(), None);
+    let mut roots = vec![Hash::EMPTY_ROOT];
+    let mut size = 0;
+    // Batches of varied sizes, crossing tile (256) boundaries.
+    for batch in [1u64, 2, 3, 250, 1, 300, 7] {
+        let root = append(store, size, size + batch);
+        roots.resize((size + batch + 1) as usize, Hash::EMPTY_ROOT);
+        size += batch;
+        roots[size as usize] = root;
+        let st = store.state().unwrap().unwrap();
+        assert_eq!(st.size, size);
+        assert_eq!(st.checkpoint, format!("checkpoint {size} {root}").into_bytes());
+        assert_eq!(tree_root(store, size).unwrap(), root);
+    }
+    // Entries read back byte for byte.
+    let got = store.entries(0, size).unwrap();
+    for (i, e) in got.iter().enumerate() {
+        assert_eq!(e, &entry(i as u64).bytes);
+    }
+    assert!(matches!(store.entries(size - 1, size + 1), Err(StoreError::NotFound(_))));
+    assert!(matches!(store.entries(0, 5000), Err(StoreError::TooMany(5000))));
+    // Proofs from stored hashes verify.
+    let root = roots[size as usize];
+    for index in [0, 1, 255, 256, 300, size - 1] {
+        let p = prove_inclusion(store, index, size).unwrap();
+        verify_inclusion(&leaf_hash(&entry(index).bytes), index, size, &p, &root).unwrap();
+    }
+    for old in [1u64, 3, 6, 256, 557] {
+        let p = prove_consistency(store, old, size).unwrap();
+        verify_consistency(old, size, &roots[old as usize], &root, &p).unwrap();
+    }
+    // Deduplication lookups and indexes.
+    assert_eq!(store.index_of_leaf(&leaf_hash(&entry(42).bytes)).unwrap(), Some(42));
+    assert_eq!(store.index_of_leaf(&leaf_hash(b"never")).unwrap(), None);
+    // Entries 42 and 43 share a dedup key: the first index is kept.
+    let k = leaf_hash(b"dedup 21");
+    assert_eq!(store.index_of_dedup_key(&k).unwrap(), Some(42));
+    assert_eq!(store.index_of_dedup_key(&leaf_hash(b"never")).unwrap(), None);
+    let mut d3 = [0u8; 32];
+    d3[..8].copy_from_slice(&3u64.to_be_bytes());
+    let hits = store.search(&IndexKey::Sha256(d3), 0, 1000).unwrap();
+    let want: Vec<u64> = (0..size).filter(|i| i % 7 == 3).collect();
+    assert_eq!(hits, want);
+    assert_eq!(store.search(&IndexKey::Sha256(d3), 11, 2).unwrap(), vec![17, 24]);
+    let by_name = store.search(&IndexKey::SubjectName("pkg-2".into()), 0, 3).unwrap();
+    assert_eq!(by_name, vec![2, 7, 12]);
+    assert_eq!(store.search(&IndexKey::Signer(vec![0xAB, 9]), 0, 10).unwrap(), vec![]);
+    assert_eq!(store.certificate(&[0xAB, 1]).unwrap(), Some(b"cert".to_vec()));
+    assert_eq!(store.certificate(&[0xAB, 2]).unwrap(), None);
+    // A stale append changes nothing.
+    let stale = AppendBatch {
+        old_size: size - 1,
+        entries: vec![entry(9999)],
+        hashes: vec![(Subtree::leaf(size - 1), Hash([9; 32]))],
+        certificates: vec![],
+        checkpoint: b"bad".to_vec(),
+    };
+    assert!(matches!(
+        store.append(&stale),
+        Err(StoreError::SizeMismatch { expected, actual }) if expected == size - 1 && actual == size
+    ));
+    assert!(matches!(
+        store.append(&AppendBatch { old_size: size, ..AppendBatch::default() }),
+        Err(StoreError::InvalidBatch(_))
+    ));
+    assert_eq!(store.state().unwrap().unwrap().size, size);
+    assert_eq!(tree_root(store, size).unwrap(), root);
+    // The root recomputed from entries agrees.
+    let mut calls = 0;
+    assert_eq!(store.recompute_root(size, &mut |_, _| calls += 1).unwrap(), root);
+    assert!(calls > 0);
+}
+
+#[test]
+fn memory_store() {
+    run_suite(&MemoryStore::new());
+}
+
+#[test]
+fn rocks_store_and_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let root;
+    let size;
+    {
+        let store = RocksStore::open(dir.path()).unwrap();
+        run_suite(&store);
+        let st = store.state().unwrap().unwrap();
+        size = st.size;
+        root = tree_root(&store, size).unwrap();
+    }
+    let store = RocksStore::open(dir.path()).unwrap();
+    let st = store.state().unwrap().unwrap();
+    assert_eq!(st.size, size);
+    assert_eq!(tree_root(&store, size).unwrap(), root);
+    assert_eq!(store.recompute_root(size, &mut |_, _| {}).unwrap(), root);
+    // A tile's worth of hashes by one range scan equals point reads.
+    let tile = store.hash_range(0, 256, 256).unwrap();
+    let points = store
+        .read_hashes(&(256..512).map(Subtree::leaf).collect::<Vec<_>>())
+        .unwrap();
+    assert_eq!(tile, points);
+    assert!(store.hash_range(0, size - 1, 2).is_err());
+    // Appending continues where it stopped.
+    append(&store, size, size + 1);
+    assert_eq!(store.state().unwrap().unwrap().size, size + 1);
+}
+
+#[test]
+fn reload_after_every_append_crossing_a_tile() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut prev_root = Hash::EMPTY_ROOT;
+    for size in 0..258u64 {
+        let store = RocksStore::open(dir.path()).unwrap();
+        let have = store.state().unwrap().map_or(0, |s| s.size);
+        assert_eq!(have, size);
+        if size > 0 {
+            assert_eq!(tree_root(&store, size).unwrap(), prev_root);
+        }
+        prev_root = append(&store, size, size + 1);
+    }
+}

@@ -1,0 +1,243 @@
+//! Harness for the end-to-end tests: finds the built binaries, starts
+//! them on 127.0.0.1 with port 0 in a temporary directory, signs with the
+//! real GnuPG, and reads HTTP with a minimal client.
+//!
+//! The binaries must be built first: `cargo build --workspace --bins`
+//! (scripts/test.sh does it before `cargo test`).
+#![allow(missing_docs)]
+
+use std::io::{Read as _, Write as _};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context as _};
+
+/// The directory holding the workspace's binaries: the test executable
+/// lives in `<target>/<profile>/deps/`.
+pub fn bin_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("ATTESTLOG_BIN_DIR") {
+        return PathBuf::from(d);
+    }
+    let exe = std::env::current_exe().expect("test executable path");
+    exe.parent()
+        .and_then(Path::parent)
+        .expect("test executable is in <target>/<profile>/deps")
+        .to_owned()
+}
+
+/// Path of a workspace binary; panics with the fix if it is not built.
+pub fn bin(name: &str) -> PathBuf {
+    let p = bin_dir().join(name);
+    assert!(
+        p.exists(),
+        "{} is not built: run `cargo build --workspace --bins` first (scripts/test.sh does)",
+        p.display()
+    );
+    p
+}
+
+/// Runs a command to completion, failing with its stderr if it fails.
+pub fn run(cmd: &mut Command) -> anyhow::Result<String> {
+    let out = cmd
+        .stdin(Stdio::null())
+        .output()
+        .with_context(|| format!("running {cmd:?}"))?;
+    if !out.status.success() {
+        bail!(
+            "{cmd:?} failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(String::from_utf8(out.stdout)?)
+}
+
+/// A running log server; killed when dropped.
+pub struct LogServer {
+    pub child: Child,
+    pub grpc: SocketAddr,
+    pub http: SocketAddr,
+    pub dir: PathBuf,
+}
+
+impl LogServer {
+    /// Starts `attestlog-server serve` with the data under `dir` and the
+    /// given extra flags; waits (at most 30 s) until it listens.
+    pub fn start(dir: &Path, origin: &str, extra: &[&str]) -> anyhow::Result<LogServer> {
+        let ready = dir.join("ready");
+        let _ = std::fs::remove_file(&ready);
+        let log = std::fs::File::create(dir.join("server.log"))?;
+        let child = Command::new(bin("attestlog-server"))
+            .args(["serve", "--origin", origin])
+            .arg("--data-dir")
+            .arg(dir.join("data"))
+            .arg("--key-file")
+            .arg(dir.join("log.key"))
+            .args(["--grpc-listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0"])
+            .arg("--ready-file")
+            .arg(&ready)
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .context("starting attestlog-server")?;
+        let mut server = LogServer {
+            child,
+            grpc: "127.0.0.1:0".parse()?,
+            http: "127.0.0.1:0".parse()?,
+            dir: dir.to_owned(),
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(text) = std::fs::read_to_string(&ready) {
+                for line in text.lines() {
+                    if let Some(a) = line.strip_prefix("grpc=") {
+                        server.grpc = a.parse()?;
+                    } else if let Some(a) = line.strip_prefix("http=") {
+                        server.http = a.parse()?;
+                    }
+                }
+                return Ok(server);
+            }
+            if let Some(status) = server.child.try_wait()? {
+                bail!("attestlog-server exited ({status}) before listening:\n{}", server.log());
+            }
+            if Instant::now() > deadline {
+                bail!("attestlog-server did not start within 30 s:\n{}", server.log());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// The server's stderr so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default()
+    }
+
+    /// The gRPC endpoint URI.
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.grpc)
+    }
+
+    /// Sends SIGTERM and waits (at most 30 s) for a clean exit.
+    pub fn stop(mut self) -> anyhow::Result<std::process::ExitStatus> {
+        run(Command::new("kill").args(["-TERM", &self.child.id().to_string()]))?;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(s) = self.child.try_wait()? {
+                return Ok(s);
+            }
+            if Instant::now() > deadline {
+                bail!("server did not stop within 30 s of SIGTERM");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Kills the server with SIGKILL, no chance to clean up.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for LogServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Generates a log key in `dir/log.key` named `origin`; returns the
+/// verifier key string.
+pub fn log_keygen(dir: &Path, origin: &str) -> anyhow::Result<String> {
+    let out = run(Command::new(bin("attestlog-server"))
+        .args(["keygen", "--name", origin, "--out"])
+        .arg(dir.join("log.key")))?;
+    Ok(out.trim().to_owned())
+}
+
+/// One HTTP/1.1 GET on loopback; returns status and body.
+pub fn http_get(addr: SocketAddr, path: &str) -> anyhow::Result<(u16, Vec<u8>)> {
+    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
+    s.set_read_timeout(Some(Duration::from_secs(10)))?;
+    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n")?;
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf)?;
+    let split = buf
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .context("no end of headers")?;
+    let head = String::from_utf8_lossy(&buf[..split]).to_string();
+    let status: u16 = head
+        .split(' ')
+        .nth(1)
+        .context("no status")?
+        .parse()?;
+    let body = buf[split + 4..].to_vec();
+    // Content-Length bodies only (the server does not chunk full responses).
+    Ok((status, body))
+}
+
+/// A throw-away GnuPG home with one key.
+pub struct Gpg {
+    pub home: tempfile::TempDir,
+    pub email: String,
+}
+
+impl Gpg {
+    /// Creates a home and a key of `algo` (e.g. `ed25519`, `rsa3072`).
+    pub fn new(algo: &str, email: &str) -> anyhow::Result<Gpg> {
+        let home = tempfile::tempdir()?;
+        let g = Gpg {
+            home,
+            email: email.to_owned(),
+        };
+        g.cmd(&[
+            "--quick-gen-key",
+            &format!("Test <{email}>"),
+            algo,
+            "sign",
+            "never",
+        ])?;
+        Ok(g)
+    }
+
+    /// Runs gpg in batch mode with this home.
+    pub fn cmd(&self, args: &[&str]) -> anyhow::Result<String> {
+        run(Command::new("gpg")
+            .env("GNUPGHOME", self.home.path())
+            .args(["--batch", "--pinentry-mode", "loopback", "--passphrase", ""])
+            .args(args))
+        .context("gpg (install the gnupg package; scripts/test.sh does)")
+    }
+
+    /// A detached binary signature over `data`.
+    pub fn detach_sign(&self, data: &[u8]) -> anyhow::Result<Vec<u8>> {
+        let input = self.home.path().join("input");
+        let sig = self.home.path().join("input.sig");
+        let _ = std::fs::remove_file(&sig);
+        std::fs::write(&input, data)?;
+        self.cmd(&["--detach-sign", "-o", &sig.to_string_lossy(), &input.to_string_lossy()])?;
+        Ok(std::fs::read(sig)?)
+    }
+
+    /// The exported certificate, binary.
+    pub fn export(&self) -> anyhow::Result<Vec<u8>> {
+        let out = self.home.path().join("cert.pgp");
+        let _ = std::fs::remove_file(&out);
+        self.cmd(&["-o", &out.to_string_lossy(), "--export", &self.email])?;
+        Ok(std::fs::read(out)?)
+    }
+}
+
+/// An in-toto Statement v1 for one subject.
+pub fn statement(name: &str, sha256_hex: &str) -> Vec<u8> {
+    format!(
+        r#"{{"_type":"https://in-toto.io/Statement/v1","subject":[{{"name":"{name}","digest":{{"sha256":"{sha256_hex}"}}}}],"predicateType":"https://example.org/opaque/v1","predicate":{{}}}}"#
+    )
+    .into_bytes()
+}
