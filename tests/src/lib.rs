@@ -75,7 +75,12 @@ impl LogServer {
             .arg(dir.join("data"))
             .arg("--key-file")
             .arg(dir.join("log.key"))
-            .args(["--grpc-listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0"])
+            .args([
+                "--grpc-listen",
+                "127.0.0.1:0",
+                "--http-listen",
+                "127.0.0.1:0",
+            ])
             .arg("--ready-file")
             .arg(&ready)
             .args(extra)
@@ -103,10 +108,16 @@ impl LogServer {
                 return Ok(server);
             }
             if let Some(status) = server.child.try_wait()? {
-                bail!("attestlog-server exited ({status}) before listening:\n{}", server.log());
+                bail!(
+                    "attestlog-server exited ({status}) before listening:\n{}",
+                    server.log()
+                );
             }
             if Instant::now() > deadline {
-                bail!("attestlog-server did not start within 30 s:\n{}", server.log());
+                bail!(
+                    "attestlog-server did not start within 30 s:\n{}",
+                    server.log()
+                );
             }
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -164,7 +175,10 @@ pub fn log_keygen(dir: &Path, origin: &str) -> anyhow::Result<String> {
 pub fn http_get(addr: SocketAddr, path: &str) -> anyhow::Result<(u16, Vec<u8>)> {
     let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
     s.set_read_timeout(Some(Duration::from_secs(10)))?;
-    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n")?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )?;
     let mut buf = Vec::new();
     s.read_to_end(&mut buf)?;
     let split = buf
@@ -172,11 +186,7 @@ pub fn http_get(addr: SocketAddr, path: &str) -> anyhow::Result<(u16, Vec<u8>)> 
         .position(|w| w == b"\r\n\r\n")
         .context("no end of headers")?;
     let head = String::from_utf8_lossy(&buf[..split]).to_string();
-    let status: u16 = head
-        .split(' ')
-        .nth(1)
-        .context("no status")?
-        .parse()?;
+    let status: u16 = head.split(' ').nth(1).context("no status")?.parse()?;
     let body = buf[split + 4..].to_vec();
     // Content-Length bodies only (the server does not chunk full responses).
     Ok((status, body))
@@ -221,7 +231,12 @@ impl Gpg {
         let sig = self.home.path().join("input.sig");
         let _ = std::fs::remove_file(&sig);
         std::fs::write(&input, data)?;
-        self.cmd(&["--detach-sign", "-o", &sig.to_string_lossy(), &input.to_string_lossy()])?;
+        self.cmd(&[
+            "--detach-sign",
+            "-o",
+            &sig.to_string_lossy(),
+            &input.to_string_lossy(),
+        ])?;
         Ok(std::fs::read(sig)?)
     }
 

@@ -46,12 +46,19 @@ fn hash(b: &[u8]) -> Hash {
 
 fn check_answer(r: &pb::SubmitResponse, verifier: &VerifierKey) -> Checkpoint {
     let cp = r.checkpoint.as_ref().expect("checkpoint");
-    let (checkpoint, _) = Checkpoint::open(&cp.note, ORIGIN, verifier).expect("checkpoint verifies");
+    let (checkpoint, _) =
+        Checkpoint::open(&cp.note, ORIGIN, verifier).expect("checkpoint verifies");
     assert_eq!(checkpoint.size, cp.size);
     assert_eq!(leaf_hash(&r.entry), hash(&r.leaf_hash));
     let proof: Vec<Hash> = r.inclusion_proof.iter().map(|h| hash(h)).collect();
-    verify_inclusion(&hash(&r.leaf_hash), r.index, checkpoint.size, &proof, &checkpoint.root)
-        .expect("inclusion proof verifies");
+    verify_inclusion(
+        &hash(&r.leaf_hash),
+        r.index,
+        checkpoint.size,
+        &proof,
+        &checkpoint.root,
+    )
+    .expect("inclusion proof verifies");
     checkpoint
 }
 
@@ -64,7 +71,10 @@ async fn submit_prove_read_tiles_restart() -> anyhow::Result<()> {
     let mut client = LogClient::connect(server.endpoint()).await?;
 
     // An empty log has a signed size-0 checkpoint.
-    let empty = client.get_checkpoint(pb::GetCheckpointRequest {}).await?.into_inner();
+    let empty = client
+        .get_checkpoint(pb::GetCheckpointRequest {})
+        .await?
+        .into_inner();
     let (cp0, _) = Checkpoint::open(&empty.note, ORIGIN, &verifier)?;
     assert_eq!((cp0.size, cp0.root), (0, Hash::EMPTY_ROOT));
 
@@ -84,7 +94,11 @@ async fn submit_prove_read_tiles_restart() -> anyhow::Result<()> {
             continue;
         }
         let r = client
-            .submit(pb::SubmitRequest { payload: st, signature: sig, certificate: cert })
+            .submit(pb::SubmitRequest {
+                payload: st,
+                signature: sig,
+                certificate: cert,
+            })
             .await?
             .into_inner();
         check_answer(&r, &verifier);
@@ -102,9 +116,13 @@ async fn submit_prove_read_tiles_restart() -> anyhow::Result<()> {
             let mut out = Vec::new();
             for (st, sig, cert) in chunk {
                 out.push(
-                    c.submit(pb::SubmitRequest { payload: st, signature: sig, certificate: cert })
-                        .await?
-                        .into_inner(),
+                    c.submit(pb::SubmitRequest {
+                        payload: st,
+                        signature: sig,
+                        certificate: cert,
+                    })
+                    .await?
+                    .into_inner(),
                 );
             }
             anyhow::Ok(out)
@@ -115,7 +133,11 @@ async fn submit_prove_read_tiles_restart() -> anyhow::Result<()> {
     }
     let mut indexes: Vec<u64> = answers.iter().map(|r| r.index).collect();
     indexes.sort_unstable();
-    assert_eq!(indexes, (0..300).collect::<Vec<u64>>(), "every entry got its own index");
+    assert_eq!(
+        indexes,
+        (0..300).collect::<Vec<u64>>(),
+        "every entry got its own index"
+    );
     for r in &answers {
         check_answer(r, &verifier);
     }
@@ -123,7 +145,11 @@ async fn submit_prove_read_tiles_restart() -> anyhow::Result<()> {
     // Resubmitting returns the first index and the first entry.
     let (st, sig, cert) = submitted[3].clone();
     let again = client
-        .submit(pb::SubmitRequest { payload: st, signature: sig, certificate: cert })
+        .submit(pb::SubmitRequest {
+            payload: st,
+            signature: sig,
+            certificate: cert,
+        })
         .await?
         .into_inner();
     check_answer(&again, &verifier);
@@ -133,19 +159,32 @@ async fn submit_prove_read_tiles_restart() -> anyhow::Result<()> {
 
     // The checkpoint over HTTP is the one gRPC gives, and the tiles
     // rebuild its root.
-    let latest = client.get_checkpoint(pb::GetCheckpointRequest {}).await?.into_inner();
+    let latest = client
+        .get_checkpoint(pb::GetCheckpointRequest {})
+        .await?
+        .into_inner();
     let (status, note) = http_get(server.http, "/checkpoint")?;
     assert_eq!(status, 200);
     assert_eq!(note, latest.note);
     let (cp, _) = Checkpoint::open(&note, ORIGIN, &verifier)?;
     assert_eq!(cp.size, 300);
     let tiles = TileHashReader::new(HttpTiles(server.http), cp.size);
-    assert_eq!(tree_root(&tiles, cp.size).map_err(|e| anyhow::anyhow!("{e}"))?, cp.root);
-    let by_index: HashMap<u64, &pb::SubmitResponse> = answers.iter().map(|r| (r.index, r)).collect();
+    assert_eq!(
+        tree_root(&tiles, cp.size).map_err(|e| anyhow::anyhow!("{e}"))?,
+        cp.root
+    );
+    let by_index: HashMap<u64, &pb::SubmitResponse> =
+        answers.iter().map(|r| (r.index, r)).collect();
     for i in [0u64, 1, 255, 256, 299] {
         let proof = attestlog_core::proof::prove_inclusion(&tiles, i, cp.size)
             .map_err(|e| anyhow::anyhow!("{e}"))?;
-        verify_inclusion(&leaf_hash(&by_index[&i].entry), i, cp.size, &proof, &cp.root)?;
+        verify_inclusion(
+            &leaf_hash(&by_index[&i].entry),
+            i,
+            cp.size,
+            &proof,
+            &cp.root,
+        )?;
     }
     // The entry bundles hold the entries, byte for byte.
     let (status, bundle) = http_get(server.http, "/tile/entries/000")?;
@@ -153,10 +192,16 @@ async fn submit_prove_read_tiles_restart() -> anyhow::Result<()> {
     let entries = attestlog_core::tile::parse_entry_bundle(&bundle, 256)?;
     assert_eq!(entries[42], by_index[&42].entry.as_slice());
     let (status, _) = http_get(server.http, "/tile/entries/001")?;
-    assert_eq!(status, 404, "a full second bundle does not exist at size 300");
+    assert_eq!(
+        status, 404,
+        "a full second bundle does not exist at size 300"
+    );
     let (status, partial) = http_get(server.http, "/tile/entries/001.p/44")?;
     assert_eq!(status, 200);
-    assert_eq!(attestlog_core::tile::parse_entry_bundle(&partial, 44)?.len(), 44);
+    assert_eq!(
+        attestlog_core::tile::parse_entry_bundle(&partial, 44)?.len(),
+        44
+    );
     let (status, _) = http_get(server.http, "/tile/0/x001/000")?;
     assert_eq!(status, 404);
     let (status, health) = http_get(server.http, "/healthz")?;
@@ -167,9 +212,17 @@ async fn submit_prove_read_tiles_restart() -> anyhow::Result<()> {
     assert!(metrics.contains("attestlog_tree_size 300"), "{metrics}");
 
     // Proofs through gRPC: consistency from the first checkpoint.
-    let first = Checkpoint::open(&answers[0].checkpoint.as_ref().unwrap().note, ORIGIN, &verifier)?.0;
+    let first = Checkpoint::open(
+        &answers[0].checkpoint.as_ref().unwrap().note,
+        ORIGIN,
+        &verifier,
+    )?
+    .0;
     let cons = client
-        .get_consistency_proof(pb::GetConsistencyProofRequest { old_size: first.size, new_size: None })
+        .get_consistency_proof(pb::GetConsistencyProofRequest {
+            old_size: first.size,
+            new_size: None,
+        })
         .await?
         .into_inner();
     let hashes: Vec<Hash> = cons.hashes.iter().map(|h| hash(h)).collect();
@@ -191,18 +244,28 @@ async fn submit_prove_read_tiles_restart() -> anyhow::Result<()> {
         .into_inner();
     assert_eq!(found.indexes.len(), 1);
     let idx = found.indexes[0];
-    assert!(by_index[&idx].entry.windows(d.len()).any(|w| w == d.as_bytes()));
+    assert!(by_index[&idx]
+        .entry
+        .windows(d.len())
+        .any(|w| w == d.as_bytes()));
 
     // Stop cleanly, restart on the same data: the same checkpoint.
     let status = server.stop()?;
     assert!(status.success(), "clean exit on SIGTERM: {status}");
     let server = LogServer::start(dir.path(), ORIGIN, &[])?;
     let mut client = LogClient::connect(server.endpoint()).await?;
-    let after = client.get_checkpoint(pb::GetCheckpointRequest {}).await?.into_inner();
+    let after = client
+        .get_checkpoint(pb::GetCheckpointRequest {})
+        .await?
+        .into_inner();
     assert_eq!(after.note, latest.note);
     let st = statement("after-restart", &format!("{:064x}", 999_999));
     let r = client
-        .submit(pb::SubmitRequest { payload: st.clone(), signature: ed.detach_sign(&st)?, certificate: ed.export()? })
+        .submit(pb::SubmitRequest {
+            payload: st.clone(),
+            signature: ed.detach_sign(&st)?,
+            certificate: ed.export()?,
+        })
         .await?
         .into_inner();
     assert_eq!(r.index, 300);
@@ -220,13 +283,19 @@ async fn bad_requests_get_specific_codes() -> anyhow::Result<()> {
     let mut client = LogClient::connect(server.endpoint()).await?;
     let ed = Gpg::new("ed25519", "bad@e2e.test")?;
     let st = statement("one", &format!("{:064x}", 1));
-    let good = pb::SubmitRequest { payload: st.clone(), signature: ed.detach_sign(&st)?, certificate: ed.export()? };
+    let good = pb::SubmitRequest {
+        payload: st.clone(),
+        signature: ed.detach_sign(&st)?,
+        certificate: ed.export()?,
+    };
     client.submit(good.clone()).await?;
 
-    let code = |r: Result<tonic::Response<_>, tonic::Status>| match r {
-        Ok(_) => panic!("expected an error"),
-        Err(s) => (s.code(), s.message().to_owned()),
-    };
+    fn code<T: std::fmt::Debug>(r: Result<tonic::Response<T>, tonic::Status>) -> (Code, String) {
+        match r {
+            Ok(ok) => panic!("expected an error, got {ok:?}"),
+            Err(s) => (s.code(), s.message().to_owned()),
+        }
+    }
     // Garbage signature bytes.
     let mut bad = good.clone();
     bad.signature = b"not a signature".to_vec();
@@ -238,36 +307,82 @@ async fn bad_requests_get_specific_codes() -> anyhow::Result<()> {
     assert_eq!(c, Code::InvalidArgument, "{msg}");
     // Not a statement at all.
     let junk = b"hello".to_vec();
-    let bad = pb::SubmitRequest { payload: junk.clone(), signature: ed.detach_sign(&junk)?, certificate: ed.export()? };
+    let bad = pb::SubmitRequest {
+        payload: junk.clone(),
+        signature: ed.detach_sign(&junk)?,
+        certificate: ed.export()?,
+    };
     assert_eq!(code(client.submit(bad).await).0, Code::InvalidArgument);
     // Empty payload.
-    assert_eq!(code(client.submit(pb::SubmitRequest::default()).await).0, Code::InvalidArgument);
+    assert_eq!(
+        code(client.submit(pb::SubmitRequest::default()).await).0,
+        Code::InvalidArgument
+    );
     // Over the request size limit: refused by the transport.
-    let huge = pb::SubmitRequest { payload: vec![b'x'; 1 << 20], ..good.clone() };
+    let huge = pb::SubmitRequest {
+        payload: vec![b'x'; 1 << 20],
+        ..good.clone()
+    };
     let (c, _) = code(client.submit(huge).await);
-    assert!(matches!(c, Code::ResourceExhausted | Code::OutOfRange), "{c:?}");
+    assert!(
+        matches!(c, Code::ResourceExhausted | Code::OutOfRange),
+        "{c:?}"
+    );
     // Proof requests out of range.
-    let r = client.get_inclusion_proof(pb::GetInclusionProofRequest {
-        leaf: Some(pb::get_inclusion_proof_request::Leaf::Index(1)), tree_size: None }).await;
+    let r = client
+        .get_inclusion_proof(pb::GetInclusionProofRequest {
+            leaf: Some(pb::get_inclusion_proof_request::Leaf::Index(1)),
+            tree_size: None,
+        })
+        .await;
     assert_eq!(code(r).0, Code::OutOfRange, "index >= size");
-    let r = client.get_inclusion_proof(pb::GetInclusionProofRequest {
-        leaf: Some(pb::get_inclusion_proof_request::Leaf::Index(0)), tree_size: Some(0) }).await;
+    let r = client
+        .get_inclusion_proof(pb::GetInclusionProofRequest {
+            leaf: Some(pb::get_inclusion_proof_request::Leaf::Index(0)),
+            tree_size: Some(0),
+        })
+        .await;
     assert_eq!(code(r).0, Code::OutOfRange, "size 0");
-    let r = client.get_inclusion_proof(pb::GetInclusionProofRequest {
-        leaf: Some(pb::get_inclusion_proof_request::Leaf::Index(0)), tree_size: Some(1 << 63 | 1) }).await;
+    let r = client
+        .get_inclusion_proof(pb::GetInclusionProofRequest {
+            leaf: Some(pb::get_inclusion_proof_request::Leaf::Index(0)),
+            tree_size: Some(1 << 63 | 1),
+        })
+        .await;
     assert_eq!(code(r).0, Code::InvalidArgument, "above 2^63");
-    let r = client.get_inclusion_proof(pb::GetInclusionProofRequest {
-        leaf: Some(pb::get_inclusion_proof_request::Leaf::LeafHash(vec![7; 32])), tree_size: None }).await;
+    let r = client
+        .get_inclusion_proof(pb::GetInclusionProofRequest {
+            leaf: Some(pb::get_inclusion_proof_request::Leaf::LeafHash(vec![7; 32])),
+            tree_size: None,
+        })
+        .await;
     assert_eq!(code(r).0, Code::NotFound, "unknown leaf hash");
-    let r = client.get_consistency_proof(pb::GetConsistencyProofRequest { old_size: 2, new_size: Some(1) }).await;
+    let r = client
+        .get_consistency_proof(pb::GetConsistencyProofRequest {
+            old_size: 2,
+            new_size: Some(1),
+        })
+        .await;
     assert_eq!(code(r).0, Code::InvalidArgument, "old > new");
-    let r = client.get_consistency_proof(pb::GetConsistencyProofRequest { old_size: 0, new_size: Some(5) }).await;
+    let r = client
+        .get_consistency_proof(pb::GetConsistencyProofRequest {
+            old_size: 0,
+            new_size: Some(5),
+        })
+        .await;
     assert_eq!(code(r).0, Code::OutOfRange, "beyond the tree");
-    let r = client.get_certificate(pb::GetCertificateRequest { fingerprint: vec![1; 20] }).await;
+    let r = client
+        .get_certificate(pb::GetCertificateRequest {
+            fingerprint: vec![1; 20],
+        })
+        .await;
     assert_eq!(code(r).0, Code::NotFound);
 
     // Still serving, nothing changed.
-    let cp = client.get_checkpoint(pb::GetCheckpointRequest {}).await?.into_inner();
+    let cp = client
+        .get_checkpoint(pb::GetCheckpointRequest {})
+        .await?
+        .into_inner();
     assert_eq!(cp.size, 1);
     Ok(())
 }
@@ -292,14 +407,27 @@ async fn keyring_policy() -> anyhow::Result<()> {
     let mut client = LogClient::connect(server.endpoint()).await?;
     let st = statement("x", &format!("{:064x}", 5));
     let r = client
-        .submit(pb::SubmitRequest { payload: st.clone(), signature: member.detach_sign(&st)?, certificate: vec![] })
+        .submit(pb::SubmitRequest {
+            payload: st.clone(),
+            signature: member.detach_sign(&st)?,
+            certificate: vec![],
+        })
         .await?
         .into_inner();
     assert_eq!(r.index, 0);
     let denied = client
-        .submit(pb::SubmitRequest { payload: st.clone(), signature: outsider.detach_sign(&st)?, certificate: outsider.export()? })
+        .submit(pb::SubmitRequest {
+            payload: st.clone(),
+            signature: outsider.detach_sign(&st)?,
+            certificate: outsider.export()?,
+        })
         .await
         .expect_err("outsider refused");
-    assert_eq!(denied.code(), Code::PermissionDenied, "{}", denied.message());
+    assert_eq!(
+        denied.code(),
+        Code::PermissionDenied,
+        "{}",
+        denied.message()
+    );
     Ok(())
 }

@@ -15,6 +15,7 @@
 
 pub mod checkpoint;
 pub mod cosignature;
+pub mod evidence;
 pub mod hash;
 pub mod note;
 pub mod proof;

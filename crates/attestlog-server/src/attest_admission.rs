@@ -6,7 +6,9 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use attestlog_attest::openpgp::serialize::SerializeInto as _;
-use attestlog_attest::{AdmissionPolicy, AttestError, Keyring, Submission as AttestSubmission, Verifier};
+use attestlog_attest::{
+    AdmissionPolicy, AttestError, Keyring, Submission as AttestSubmission, Verifier,
+};
 use attestlog_core::Hash;
 use attestlog_store::IndexKey;
 use sha2::{Digest, Sha256};
@@ -82,15 +84,22 @@ impl Admission for AttestAdmission {
         let leaf = v.leaf();
         let primary = v.primary_fingerprint().as_bytes().to_vec();
         let keys = v.index_keys();
-        let mut index_keys: Vec<IndexKey> =
-            keys.subject_sha256.iter().map(|d| IndexKey::Sha256(*d)).collect();
+        let mut index_keys: Vec<IndexKey> = keys
+            .subject_sha256
+            .iter()
+            .map(|d| IndexKey::Sha256(*d))
+            .collect();
         index_keys.push(IndexKey::Signer(primary.clone()));
-        index_keys.extend(keys.subject_names.iter().cloned().map(IndexKey::SubjectName));
-        let certificate = v
-            .certificate()
-            .as_ref()
-            .to_vec()
-            .map_err(|e| Rejection::Invalid(format!("certificate cannot be serialized: {e}")))?;
+        index_keys.extend(
+            keys.subject_names
+                .iter()
+                .cloned()
+                .map(IndexKey::SubjectName),
+        );
+        let certificate =
+            v.certificate().as_ref().to_vec().map_err(|e| {
+                Rejection::Invalid(format!("certificate cannot be serialized: {e}"))
+            })?;
         Ok(Admitted {
             entry: v.leaf_bytes().to_vec(),
             dedup_key: dedup_key(leaf.statement(), leaf.signature(), &primary),

@@ -160,17 +160,24 @@ impl Config {
         })?;
         let b = &self.batch;
         if !(1..=65_536).contains(&b.max_entries) {
-            return Err(ConfigError::Invalid("batch.max_entries must be 1..=65536".into()));
+            return Err(ConfigError::Invalid(
+                "batch.max_entries must be 1..=65536".into(),
+            ));
         }
         if b.max_wait_ms > 10_000 {
-            return Err(ConfigError::Invalid("batch.max_wait_ms must be at most 10000".into()));
+            return Err(ConfigError::Invalid(
+                "batch.max_wait_ms must be at most 10000".into(),
+            ));
         }
         if !(1..=1_000_000).contains(&b.queue_limit) {
-            return Err(ConfigError::Invalid("batch.queue_limit must be 1..=1000000".into()));
+            return Err(ConfigError::Invalid(
+                "batch.queue_limit must be 1..=1000000".into(),
+            ));
         }
         if self.admission.policy == PolicyKind::Keyring && self.admission.keyring.is_none() {
             return Err(ConfigError::Invalid(
-                "admission.policy = \"keyring\" needs admission.keyring (a file or directory)".into(),
+                "admission.policy = \"keyring\" needs admission.keyring (a file or directory)"
+                    .into(),
             ));
         }
         Ok(())
@@ -192,12 +199,16 @@ mod tests {
 
     #[test]
     fn defaults_and_overrides() {
-        let c: Config = toml::from_str("origin = \"example.org/log\"\n[batch]\nmax_entries = 10\n").unwrap();
+        let c: Config =
+            toml::from_str("origin = \"example.org/log\"\n[batch]\nmax_entries = 10\n").unwrap();
         assert_eq!(c.origin, "example.org/log");
         assert_eq!(c.batch.max_entries, 10);
         assert_eq!(c.batch.queue_limit, 4096);
         c.validate().unwrap();
-        assert!(toml::from_str::<Config>("orign = \"x\"").is_err(), "unknown keys are errors");
+        assert!(
+            toml::from_str::<Config>("orign = \"x\"").is_err(),
+            "unknown keys are errors"
+        );
         let bad = Config {
             origin: "has space".into(),
             ..Config::default()

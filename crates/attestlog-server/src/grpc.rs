@@ -91,7 +91,11 @@ impl LogService {
         check_size(size, current.size)?;
         let store = self.state.store.as_ref();
         let (index, leaf) = match req.leaf {
-            None => return Err(ApiError::InvalidArgument("give an index or a leaf hash".into())),
+            None => {
+                return Err(ApiError::InvalidArgument(
+                    "give an index or a leaf hash".into(),
+                ))
+            }
             Some(pb::get_inclusion_proof_request::Leaf::Index(i)) => {
                 if i >= size {
                     return Err(ApiError::OutOfRange(format!(
@@ -138,8 +142,8 @@ impl LogService {
                 req.old_size
             )));
         }
-        let proof = prove_consistency(self.state.store.as_ref(), req.old_size, new)
-            .map_err(prove_error)?;
+        let proof =
+            prove_consistency(self.state.store.as_ref(), req.old_size, new).map_err(prove_error)?;
         Ok(pb::ConsistencyProof {
             old_size: req.old_size,
             new_size: new,
@@ -196,9 +200,9 @@ fn non_empty(v: Vec<u8>) -> Option<Vec<u8>> {
 
 fn check_len(what: &str, len: usize, max: usize) -> Result<(), ApiError> {
     if len > max {
-        return Err(ApiError::Rejected(crate::admission::Rejection::TooLarge(format!(
-            "{what} is {len} bytes; the limit is {max}"
-        ))));
+        return Err(ApiError::Rejected(crate::admission::Rejection::TooLarge(
+            format!("{what} is {len} bytes; the limit is {max}"),
+        )));
     }
     Ok(())
 }
@@ -333,7 +337,10 @@ impl pb::log_server::Log for LogService {
         &self,
         request: Request<pb::SearchRequest>,
     ) -> Result<Response<pb::SearchResponse>, Status> {
-        Ok(Response::new(LogService::search(self, request.into_inner())?))
+        Ok(Response::new(LogService::search(
+            self,
+            request.into_inner(),
+        )?))
     }
 
     async fn get_certificate(
@@ -344,12 +351,7 @@ impl pb::log_server::Log for LogService {
         if fpr.is_empty() || fpr.len() > 32 {
             return Err(ApiError::InvalidArgument("a fingerprint is 20 or 32 bytes".into()).into());
         }
-        match self
-            .state
-            .store
-            .certificate(&fpr)
-            .map_err(ApiError::from)?
-        {
+        match self.state.store.certificate(&fpr).map_err(ApiError::from)? {
             Some(data) => Ok(Response::new(pb::Certificate {
                 fingerprint: fpr,
                 data,

@@ -71,7 +71,12 @@ pub async fn serve(
     }
 }
 
-fn respond(status: StatusCode, content_type: &str, cache: &str, body: Vec<u8>) -> Response<Full<Bytes>> {
+fn respond(
+    status: StatusCode,
+    content_type: &str,
+    cache: &str,
+    body: Vec<u8>,
+) -> Response<Full<Bytes>> {
     let mut r = Response::new(Full::new(Bytes::from(body)));
     *r.status_mut() = status;
     let h = r.headers_mut();
@@ -87,7 +92,12 @@ fn respond(status: StatusCode, content_type: &str, cache: &str, body: Vec<u8>) -
 fn text(status: StatusCode, msg: impl Into<String>) -> Response<Full<Bytes>> {
     let mut m = msg.into();
     m.push('\n');
-    respond(status, "text/plain; charset=utf-8", "no-store", m.into_bytes())
+    respond(
+        status,
+        "text/plain; charset=utf-8",
+        "no-store",
+        m.into_bytes(),
+    )
 }
 
 /// Answers one request.
@@ -102,7 +112,12 @@ pub fn handle(state: &LogState, req: &Request<Incoming>) -> Response<Full<Bytes>
     match path {
         "/checkpoint" => {
             let cur = state.current();
-            respond(StatusCode::OK, "text/plain; charset=utf-8", "no-cache", cur.note.clone())
+            respond(
+                StatusCode::OK,
+                "text/plain; charset=utf-8",
+                "no-cache",
+                cur.note.clone(),
+            )
         }
         "/healthz" => match state.healthy(HEALTH_MAX_AGE_SECS) {
             Ok(()) => text(StatusCode::OK, "ok"),
@@ -130,9 +145,16 @@ fn tile(state: &LogState, path: &str) -> Response<Full<Bytes>> {
         TilePath::Entries(t) => (t, true),
     };
     if !t.is_within(size) {
-        return text(StatusCode::NOT_FOUND, format!("{path} is not in the tree of size {size}"));
+        return text(
+            StatusCode::NOT_FOUND,
+            format!("{path} is not in the tree of size {size}"),
+        );
     }
-    let cache = if t.width == TILE_WIDTH { IMMUTABLE } else { PARTIAL };
+    let cache = if t.width == TILE_WIDTH {
+        IMMUTABLE
+    } else {
+        PARTIAL
+    };
     let body = if entries {
         let start = t.index * u64::from(TILE_WIDTH);
         state

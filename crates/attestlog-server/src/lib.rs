@@ -67,7 +67,9 @@ pub fn open_log(
     key: &SignerKey,
 ) -> Result<Arc<LogState>, ServerError> {
     if key.key_type() != KeyType::Ed25519 {
-        return Err(ServerError::Key("the log key must be an Ed25519 (0x01) note key".into()));
+        return Err(ServerError::Key(
+            "the log key must be an Ed25519 (0x01) note key".into(),
+        ));
     }
     if key.name() != origin {
         return Err(ServerError::Key(format!(
@@ -172,7 +174,10 @@ pub async fn serve(
         let mut tick = tokio::time::interval(std::time::Duration::from_millis(200));
         loop {
             tick.tick().await;
-            if watch_state.stopped.load(std::sync::atomic::Ordering::Relaxed) {
+            if watch_state
+                .stopped
+                .load(std::sync::atomic::Ordering::Relaxed)
+            {
                 let _ = stop_tx.send(true);
                 break;
             }
@@ -213,6 +218,8 @@ pub async fn serve(
     match seq_result {
         Some(Ok(())) => Ok(()),
         Some(Err(e)) => Err(ServerError::Store(e)),
-        None => Err(ServerError::Integrity("the sequencer thread panicked".into())),
+        None => Err(ServerError::Integrity(
+            "the sequencer thread panicked".into(),
+        )),
     }
 }

@@ -50,7 +50,11 @@ impl Metrics {
             m.entries_appended.clone(),
         );
         registry.register("tree_size", "Current tree size", m.tree_size.clone());
-        registry.register("batch_size", "New entries per sequenced batch", m.batch_size.clone());
+        registry.register(
+            "batch_size",
+            "New entries per sequenced batch",
+            m.batch_size.clone(),
+        );
         registry.register(
             "batch_seconds",
             "Seconds to sequence, durably write and sign one batch",

@@ -137,7 +137,10 @@ pub fn start(
     state: Arc<LogState>,
     key: SignerKey,
     config: SequencerConfig,
-) -> (SequencerHandle, std::thread::JoinHandle<Result<(), StoreError>>) {
+) -> (
+    SequencerHandle,
+    std::thread::JoinHandle<Result<(), StoreError>>,
+) {
     let (tx, rx) = mpsc::sync_channel(config.queue_limit.max(1));
     let handle = SequencerHandle {
         tx,
@@ -285,7 +288,10 @@ fn sequence_batch(state: &LogState, key: &SignerKey, batch: Vec<Job>) -> Result<
         let (index, duplicate) = match place {
             // The first submitter of an entry gets `duplicate: false`, any
             // later one in the same batch `true`.
-            Place::New(pos) => (before.size + pos as u64, std::mem::replace(&mut answered[pos], true)),
+            Place::New(pos) => (
+                before.size + pos as u64,
+                std::mem::replace(&mut answered[pos], true),
+            ),
             Place::Logged(i) => (i, true),
         };
         let result = answer(store, &job, index, duplicate, &published);
@@ -308,7 +314,8 @@ fn answer(
     duplicate: bool,
     published: &Arc<Published>,
 ) -> Result<Sequenced, SequenceError> {
-    let failed = |e: &dyn std::fmt::Display| SequenceError::Stopped(format!("reading the log: {e}"));
+    let failed =
+        |e: &dyn std::fmt::Display| SequenceError::Stopped(format!("reading the log: {e}"));
     let (entry, leaf) = if duplicate {
         let mut e = store.entries(index, index + 1).map_err(|e| failed(&e))?;
         let bytes = e.pop().ok_or_else(|| failed(&"entry missing"))?;

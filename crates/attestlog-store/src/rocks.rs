@@ -78,11 +78,15 @@ impl RocksStore {
     /// The hashes of `count` consecutive subtrees of `level` starting at
     /// `start`, by one range scan: what a hash tile holds.
     pub fn hash_range(&self, level: u8, start: u64, count: usize) -> Result<Vec<Hash>, StoreError> {
-        let from = keys::subtree(&Subtree { level, index: start });
+        let from = keys::subtree(&Subtree {
+            level,
+            index: start,
+        });
         let mut out = Vec::with_capacity(count);
-        let iter = self
-            .db
-            .iterator_cf(self.cf(CF_HASHES)?, IteratorMode::From(&from, Direction::Forward));
+        let iter = self.db.iterator_cf(
+            self.cf(CF_HASHES)?,
+            IteratorMode::From(&from, Direction::Forward),
+        );
         for (i, item) in iter.take(count).enumerate() {
             let (k, v) = item?;
             let want = keys::subtree(&Subtree {

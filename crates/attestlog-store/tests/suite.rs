@@ -1,10 +1,14 @@
 //! One test suite, run against every [`Store`]: the in-memory store and
 //! RocksDB (in a temporary directory, including reopening it).
 
-use attestlog_core::proof::{prove_consistency, prove_inclusion, verify_consistency, verify_inclusion};
-use attestlog_core::tree::{append_leaves, tree_root, Subtree};
+use attestlog_core::proof::{
+    prove_consistency, prove_inclusion, verify_consistency, verify_inclusion,
+};
+use attestlog_core::tree::{append_leaves, tree_root, HashReader as _, Subtree};
 use attestlog_core::{leaf_hash, Hash};
-use attestlog_store::{AppendBatch, IndexKey, MemoryStore, NewEntry, RocksStore, Store, StoreError};
+use attestlog_store::{
+    AppendBatch, IndexKey, MemoryStore, NewEntry, RocksStore, Store, StoreError,
+};
 
 fn entry(i: u64) -> NewEntry {
     let mut digest = [0u8; 32];
@@ -49,7 +53,10 @@ fn run_suite(store: &dyn Store) {
         roots[size as usize] = root;
         let st = store.state().unwrap().unwrap();
         assert_eq!(st.size, size);
-        assert_eq!(st.checkpoint, format!("checkpoint {size} {root}").into_bytes());
+        assert_eq!(
+            st.checkpoint,
+            format!("checkpoint {size} {root}").into_bytes()
+        );
         assert_eq!(tree_root(store, size).unwrap(), root);
     }
     // Entries read back byte for byte.
@@ -57,8 +64,14 @@ fn run_suite(store: &dyn Store) {
     for (i, e) in got.iter().enumerate() {
         assert_eq!(e, &entry(i as u64).bytes);
     }
-    assert!(matches!(store.entries(size - 1, size + 1), Err(StoreError::NotFound(_))));
-    assert!(matches!(store.entries(0, 5000), Err(StoreError::TooMany(5000))));
+    assert!(matches!(
+        store.entries(size - 1, size + 1),
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(matches!(
+        store.entries(0, 5000),
+        Err(StoreError::TooMany(5000))
+    ));
     // Proofs from stored hashes verify.
     let root = roots[size as usize];
     for index in [0, 1, 255, 256, 300, size - 1] {
@@ -70,22 +83,41 @@ fn run_suite(store: &dyn Store) {
         verify_consistency(old, size, &roots[old as usize], &root, &p).unwrap();
     }
     // Deduplication lookups and indexes.
-    assert_eq!(store.index_of_leaf(&leaf_hash(&entry(42).bytes)).unwrap(), Some(42));
+    assert_eq!(
+        store.index_of_leaf(&leaf_hash(&entry(42).bytes)).unwrap(),
+        Some(42)
+    );
     assert_eq!(store.index_of_leaf(&leaf_hash(b"never")).unwrap(), None);
     // Entries 42 and 43 share a dedup key: the first index is kept.
     let k = leaf_hash(b"dedup 21");
     assert_eq!(store.index_of_dedup_key(&k).unwrap(), Some(42));
-    assert_eq!(store.index_of_dedup_key(&leaf_hash(b"never")).unwrap(), None);
+    assert_eq!(
+        store.index_of_dedup_key(&leaf_hash(b"never")).unwrap(),
+        None
+    );
     let mut d3 = [0u8; 32];
     d3[..8].copy_from_slice(&3u64.to_be_bytes());
     let hits = store.search(&IndexKey::Sha256(d3), 0, 1000).unwrap();
     let want: Vec<u64> = (0..size).filter(|i| i % 7 == 3).collect();
     assert_eq!(hits, want);
-    assert_eq!(store.search(&IndexKey::Sha256(d3), 11, 2).unwrap(), vec![17, 24]);
-    let by_name = store.search(&IndexKey::SubjectName("pkg-2".into()), 0, 3).unwrap();
+    assert_eq!(
+        store.search(&IndexKey::Sha256(d3), 11, 2).unwrap(),
+        vec![17, 24]
+    );
+    let by_name = store
+        .search(&IndexKey::SubjectName("pkg-2".into()), 0, 3)
+        .unwrap();
     assert_eq!(by_name, vec![2, 7, 12]);
-    assert_eq!(store.search(&IndexKey::Signer(vec![0xAB, 9]), 0, 10).unwrap(), vec![]);
-    assert_eq!(store.certificate(&[0xAB, 1]).unwrap(), Some(b"cert".to_vec()));
+    assert_eq!(
+        store
+            .search(&IndexKey::Signer(vec![0xAB, 9]), 0, 10)
+            .unwrap(),
+        vec![]
+    );
+    assert_eq!(
+        store.certificate(&[0xAB, 1]).unwrap(),
+        Some(b"cert".to_vec())
+    );
     assert_eq!(store.certificate(&[0xAB, 2]).unwrap(), None);
     // A stale append changes nothing.
     let stale = AppendBatch {
@@ -100,14 +132,20 @@ fn run_suite(store: &dyn Store) {
         Err(StoreError::SizeMismatch { expected, actual }) if expected == size - 1 && actual == size
     ));
     assert!(matches!(
-        store.append(&AppendBatch { old_size: size, ..AppendBatch::default() }),
+        store.append(&AppendBatch {
+            old_size: size,
+            ..AppendBatch::default()
+        }),
         Err(StoreError::InvalidBatch(_))
     ));
     assert_eq!(store.state().unwrap().unwrap().size, size);
     assert_eq!(tree_root(store, size).unwrap(), root);
     // The root recomputed from entries agrees.
     let mut calls = 0;
-    assert_eq!(store.recompute_root(size, &mut |_, _| calls += 1).unwrap(), root);
+    assert_eq!(
+        store.recompute_root(size, &mut |_, _| calls += 1).unwrap(),
+        root
+    );
     assert!(calls > 0);
 }
 

@@ -12,7 +12,7 @@ use attestlog_server::admission::Admission;
 use attestlog_server::attest_admission::AttestAdmission;
 use attestlog_server::config::{Config, PolicyKind};
 use attestlog_store::RocksStore;
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// attestlog: a transparency log for OpenPGP-signed build attestations.
 ///
@@ -74,45 +74,49 @@ enum Command {
     /// these flags. Stops cleanly on SIGTERM or Ctrl-C, finishing the batch
     /// in flight; SIGHUP rereads the admission keyring.
     #[command(verbatim_doc_comment)]
-    Serve {
-        /// TOML configuration file.
-        #[arg(long, short)]
-        config: Option<PathBuf>,
-        /// Checkpoint origin (also the log key's name).
-        #[arg(long)]
-        origin: Option<String>,
-        /// RocksDB directory (created if missing).
-        #[arg(long)]
-        data_dir: Option<PathBuf>,
-        /// The log's signer key file (see `keygen`).
-        #[arg(long)]
-        key_file: Option<PathBuf>,
-        /// gRPC listen address.
-        #[arg(long)]
-        grpc_listen: Option<SocketAddr>,
-        /// HTTP listen address (tiles, /checkpoint, /healthz, /metrics).
-        #[arg(long)]
-        http_listen: Option<SocketAddr>,
-        /// Admission policy: `open` or `keyring`.
-        #[arg(long)]
-        policy: Option<String>,
-        /// Keyring file or directory, for the `keyring` policy.
-        #[arg(long)]
-        keyring: Option<PathBuf>,
-        /// Most entries per batch.
-        #[arg(long)]
-        batch_max_entries: Option<usize>,
-        /// Longest batching wait, in milliseconds.
-        #[arg(long)]
-        batch_max_wait_ms: Option<u64>,
-        /// Most admitted entries waiting before RESOURCE_EXHAUSTED.
-        #[arg(long)]
-        queue_limit: Option<usize>,
-        /// Once listening, write the bound addresses to this file
-        /// (`grpc=<addr>` and `http=<addr>` lines); useful with port 0.
-        #[arg(long)]
-        ready_file: Option<PathBuf>,
-    },
+    Serve(Box<ServeArgs>),
+}
+
+/// Flags of `serve`; each overrides the configuration file.
+#[derive(Args)]
+struct ServeArgs {
+    /// TOML configuration file.
+    #[arg(long, short)]
+    config: Option<PathBuf>,
+    /// Checkpoint origin (also the log key's name).
+    #[arg(long)]
+    origin: Option<String>,
+    /// RocksDB directory (created if missing).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// The log's signer key file (see `keygen`).
+    #[arg(long)]
+    key_file: Option<PathBuf>,
+    /// gRPC listen address.
+    #[arg(long)]
+    grpc_listen: Option<SocketAddr>,
+    /// HTTP listen address (tiles, /checkpoint, /healthz, /metrics).
+    #[arg(long)]
+    http_listen: Option<SocketAddr>,
+    /// Admission policy: `open` or `keyring`.
+    #[arg(long)]
+    policy: Option<String>,
+    /// Keyring file or directory, for the `keyring` policy.
+    #[arg(long)]
+    keyring: Option<PathBuf>,
+    /// Most entries per batch.
+    #[arg(long)]
+    batch_max_entries: Option<usize>,
+    /// Longest batching wait, in milliseconds.
+    #[arg(long)]
+    batch_max_wait_ms: Option<u64>,
+    /// Most admitted entries waiting before RESOURCE_EXHAUSTED.
+    #[arg(long)]
+    queue_limit: Option<usize>,
+    /// Once listening, write the bound addresses to this file
+    /// (`grpc=<addr>` and `http=<addr>` lines); useful with port 0.
+    #[arg(long)]
+    ready_file: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -151,20 +155,21 @@ fn main() -> anyhow::Result<()> {
             println!("{}", key.verifier().to_key_string());
             Ok(())
         }
-        Command::Serve {
-            config,
-            origin,
-            data_dir,
-            key_file,
-            grpc_listen,
-            http_listen,
-            policy,
-            keyring,
-            batch_max_entries,
-            batch_max_wait_ms,
-            queue_limit,
-            ready_file,
-        } => {
+        Command::Serve(args) => {
+            let ServeArgs {
+                config,
+                origin,
+                data_dir,
+                key_file,
+                grpc_listen,
+                http_listen,
+                policy,
+                keyring,
+                batch_max_entries,
+                batch_max_wait_ms,
+                queue_limit,
+                ready_file,
+            } = *args;
             let mut c = match &config {
                 Some(p) => Config::load(p)?,
                 None => Config::default(),
@@ -266,8 +271,7 @@ async fn serve(c: Config, ready_file: Option<PathBuf>) -> anyhow::Result<()> {
     }
     let reload = admission.clone();
     tokio::spawn(async move {
-        let Ok(mut hup) =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
         else {
             return;
         };

@@ -1,0 +1,226 @@
+//! `attestlog-witness`: key generation and the witness server. Thin: it
+//! parses arguments, reads the configuration and wires the library.
+
+use std::io::Write as _;
+use std::os::unix::fs::OpenOptionsExt as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{bail, Context as _};
+use attestlog_core::note::{KeyType, SignerKey};
+use attestlog_witness::config::ConfigFile;
+use attestlog_witness::http::{serve, App};
+use attestlog_witness::metrics::Metrics;
+use attestlog_witness::state::State;
+use attestlog_witness::tiles::HttpTiles;
+use attestlog_witness::{gossip, Witness};
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// A witness for attestlog (and any C2SP tlog-witness client): it cosigns
+/// a log's checkpoint only if it is consistent with every checkpoint of
+/// that log it cosigned before, and compares notes with other witnesses to
+/// catch a log that shows different histories to different people.
+///
+/// Getting started:
+///
+///   attestlog-witness keygen --name witness.example/w1 --out /etc/attestlog-witness/key
+///   # add the printed verifier key to the logs' witness policies, then
+///   attestlog-witness serve --config /etc/attestlog-witness/witness.toml
+///
+/// See deploy/witness.toml for a commented configuration and
+/// witness/PROTOCOL.md for the HTTP API and gossip.
+#[derive(Parser)]
+#[command(name = "attestlog-witness", version, verbatim_doc_comment)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Generates a cosignature/v1 (type 0x04) key, writes the private key
+    /// to --out (mode 0600, never overwriting) and prints the verifier key
+    /// that logs and clients need.
+    Keygen {
+        /// The witness name, e.g. `witness.example/w1` (no spaces or '+').
+        #[arg(long)]
+        name: String,
+        /// Where to write the private key; must not exist yet.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Runs the witness: C2SP tlog-witness add-checkpoint, the monitoring
+    /// read, gossip with peers, /metrics and /healthz.
+    Serve {
+        /// The TOML configuration file (see deploy/witness.toml).
+        #[arg(long, env = "ATTESTLOG_WITNESS_CONFIG")]
+        config: PathBuf,
+        /// Listen on this address instead of the configured one (use
+        /// 127.0.0.1:0 for any free port, with --ready-file).
+        #[arg(long)]
+        listen: Option<std::net::SocketAddr>,
+        /// Use this state directory instead of the configured one.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// After binding, write `http=<address>` to this file, so scripts
+        /// and tests know the port and that the witness is up.
+        #[arg(long)]
+        ready_file: Option<PathBuf>,
+        /// Log format.
+        #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+        log_format: LogFormat,
+        /// Log filter, e.g. `info` or `attestlog_witness=debug` (RUST_LOG
+        /// overrides it).
+        #[arg(long, default_value = "info")]
+        log_level: String,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::Keygen { name, out } => keygen(&name, &out),
+        Command::Serve {
+            config,
+            listen,
+            data_dir,
+            ready_file,
+            log_format,
+            log_level,
+        } => {
+            init_tracing(log_format, &log_level);
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .context("starting the async runtime")?;
+            rt.block_on(run(&config, listen, data_dir, ready_file))
+        }
+    }
+}
+
+fn keygen(name: &str, out: &Path) -> anyhow::Result<()> {
+    let key = SignerKey::generate(name, KeyType::Cosignature, &mut rand_core::OsRng)
+        .with_context(|| format!("invalid witness name {name:?}"))?;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(out)
+        .with_context(|| format!("creating {} (it must not exist yet)", out.display()))?;
+    file.write_all(format!("{}\n", key.to_key_string()).as_bytes())
+        .and_then(|()| file.sync_all())
+        .with_context(|| format!("writing {}", out.display()))?;
+    println!("{}", key.verifier().to_key_string());
+    Ok(())
+}
+
+fn init_tracing(format: LogFormat, level: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+fn read_key(path: &Path, name: &str) -> anyhow::Result<SignerKey> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading the witness key {}", path.display()))?;
+    let key = SignerKey::parse(text.trim_end()).with_context(|| {
+        format!(
+            "{} is not a key written by `attestlog-witness keygen`",
+            path.display()
+        )
+    })?;
+    if key.key_type() != KeyType::Cosignature {
+        bail!("{} is not a cosignature/v1 (0x04) key", path.display());
+    }
+    if key.name() != name {
+        bail!(
+            "the key in {} is named {:?} but the configuration says name = {name:?}",
+            path.display(),
+            key.name()
+        );
+    }
+    Ok(key)
+}
+
+async fn run(
+    config_path: &Path,
+    listen: Option<std::net::SocketAddr>,
+    data_dir: Option<PathBuf>,
+    ready_file: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(config_path)
+        .with_context(|| format!("reading {}", config_path.display()))?;
+    let cfg = ConfigFile::parse(&text).with_context(|| format!("in {}", config_path.display()))?;
+    let key = read_key(&cfg.key_file, &cfg.name)?;
+    let dir = data_dir.unwrap_or_else(|| cfg.data_dir.clone());
+    let state = State::open(&dir).with_context(|| format!("opening state in {}", dir.display()))?;
+    let witness = Arc::new(Witness::new(
+        key,
+        cfg.log_configs()?,
+        state,
+        Metrics::new(),
+    )?);
+    let listener = tokio::net::TcpListener::bind(listen.unwrap_or(cfg.listen))
+        .await
+        .context("binding the listen address")?;
+    let addr = listener.local_addr()?;
+    tracing::info!(
+        %addr,
+        name = %cfg.name,
+        verifier_key = %witness.key().verifier().to_key_string(),
+        logs = witness.logs().count(),
+        peers = cfg.gossip.peers.len(),
+        "attestlog-witness serving"
+    );
+    if let Some(path) = &ready_file {
+        std::fs::write(path, format!("http={addr}\n"))
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    let app = Arc::new(App {
+        witness: witness.clone(),
+        tiles: Arc::new(HttpTiles::new(
+            tokio::runtime::Handle::current(),
+            cfg.timeout(),
+        )),
+        submission_prefix: cfg.submission_prefix.clone(),
+        monitoring_prefix: cfg.monitoring_prefix.clone(),
+    });
+    let gossip = tokio::spawn(gossip::run(
+        witness,
+        cfg.gossip.peers.clone(),
+        cfg.interval(),
+        cfg.timeout(),
+    ));
+    serve(listener, app, shutdown_signal()).await?;
+    gossip.abort();
+    tracing::info!("attestlog-witness stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {},
+        () = term => {},
+    }
+}

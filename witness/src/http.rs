@@ -1,0 +1,289 @@
+//! The witness's HTTP API (hyper 1, HTTP/1.1 with keep-alive).
+//!
+//! | method | path | what |
+//! |---|---|---|
+//! | POST | `<submission prefix>/add-checkpoint` | C2SP tlog-witness |
+//! | GET | `<monitoring prefix>/<hex sha256(origin)>/checkpoint` | latest cosigned checkpoint |
+//! | POST | `/gossip` | a log-signed checkpoint from a peer or a client |
+//! | POST | `/gossip/evidence` | split-view evidence from a peer |
+//! | GET | `/evidence/<hex sha256(origin)>` | the split-view evidence this witness holds |
+//! | GET | `/metrics` | Prometheus metrics |
+//! | GET | `/healthz` | `ok` |
+//!
+//! Errors are answered with the status of [`WitnessError::status`] and a
+//! one-line text body naming the failure; a 409 from `add-checkpoint`
+//! carries the stored size as `text/x.tlog.size` instead.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::sync::Arc;
+
+use attestlog_core::evidence::MAX_EVIDENCE_SIZE;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::{Bytes, Incoming};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+
+use crate::add_checkpoint::{
+    size_body, AddCheckpointRequest, CONTENT_TYPE_TLOG_SIZE, MAX_REQUEST_SIZE,
+};
+use crate::error::WitnessError;
+use crate::gossip::{EVIDENCE_PATH, GOSSIP_PATH};
+use crate::metrics::Labels;
+use crate::state::LogId;
+use crate::tiles::HttpTiles;
+use crate::witness::{Observation, Witness};
+
+const TEXT: &str = "text/plain; charset=utf-8";
+
+/// What the HTTP layer serves.
+pub struct App {
+    /// The witness.
+    pub witness: Arc<Witness>,
+    /// Where proofs for gossip come from.
+    pub tiles: Arc<HttpTiles>,
+    /// The C2SP submission prefix (empty or `/something`).
+    pub submission_prefix: String,
+    /// The C2SP monitoring prefix (empty or `/something`).
+    pub monitoring_prefix: String,
+}
+
+/// Serves `app` on an already-bound `listener` until `shutdown` completes.
+pub async fn serve(
+    listener: TcpListener,
+    app: Arc<App>,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    continue;
+                }
+            },
+            () = &mut shutdown => return Ok(()),
+        };
+        let app = app.clone();
+        tokio::spawn(async move {
+            let svc = service_fn(move |req| {
+                let app = app.clone();
+                async move { Ok::<_, Infallible>(handle(&app, req).await) }
+            });
+            if let Err(e) = http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), svc)
+                .await
+            {
+                tracing::debug!(%peer, error = %e, "connection ended with an error");
+            }
+        });
+    }
+}
+
+type Resp = Response<Full<Bytes>>;
+
+fn respond(status: u16, content_type: &str, body: impl Into<Bytes>) -> Resp {
+    let mut r = Response::new(Full::new(body.into()));
+    *r.status_mut() =
+        hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
+    if let Ok(v) = hyper::header::HeaderValue::from_str(content_type) {
+        r.headers_mut().insert(hyper::header::CONTENT_TYPE, v);
+    }
+    r
+}
+
+fn error_response(e: &WitnessError) -> Resp {
+    match e {
+        // C2SP tlog-witness: "The response body MUST consist of the tree
+        // size of the latest cosigned checkpoint in decimal, followed by a
+        // newline (U+000A). The response MUST have a `Content-Type` of
+        // `text/x.tlog.size`."
+        WitnessError::SizeConflict { stored, .. } => {
+            respond(409, CONTENT_TYPE_TLOG_SIZE, size_body(*stored))
+        }
+        e => respond(e.status(), TEXT, format!("{e}\n")),
+    }
+}
+
+async fn read_body(req: Request<Incoming>, limit: usize) -> Result<Vec<u8>, WitnessError> {
+    match Limited::new(req.into_body(), limit).collect().await {
+        Ok(b) => Ok(b.to_bytes().to_vec()),
+        Err(e)
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some() =>
+        {
+            Err(WitnessError::RequestTooLarge(limit + 1))
+        }
+        Err(e) => Err(WitnessError::MalformedRequest(format!(
+            "reading the body: {e}"
+        ))),
+    }
+}
+
+fn parse_log_id(hex_id: &str) -> Option<LogId> {
+    if hex_id.len() != 64 || hex_id.bytes().any(|b| b.is_ascii_uppercase()) {
+        return None;
+    }
+    hex::decode(hex_id).ok()?.try_into().ok()
+}
+
+async fn handle(app: &App, req: Request<Incoming>) -> Resp {
+    let path = req.uri().path().to_owned();
+    let method = req.method().clone();
+    let (endpoint, resp) = route(app, req, &method, &path).await;
+    let labels: Labels = vec![
+        ("endpoint".into(), endpoint.into()),
+        ("status".into(), resp.status().as_u16().to_string()),
+    ];
+    app.witness.metrics().requests.get_or_create(&labels).inc();
+    resp
+}
+
+async fn route(
+    app: &App,
+    req: Request<Incoming>,
+    method: &Method,
+    path: &str,
+) -> (&'static str, Resp) {
+    if let Some(rest) = path.strip_prefix(app.submission_prefix.as_str()) {
+        if rest == "/add-checkpoint" {
+            if method != Method::POST {
+                return ("add-checkpoint", respond(405, TEXT, "use POST\n"));
+            }
+            return ("add-checkpoint", add_checkpoint(app, req).await);
+        }
+    }
+    if let Some(rest) = path.strip_prefix(app.monitoring_prefix.as_str()) {
+        if let Some(id) = rest
+            .strip_prefix('/')
+            .and_then(|r| r.strip_suffix("/checkpoint"))
+            .and_then(parse_log_id)
+        {
+            if method != Method::GET {
+                return ("checkpoint", respond(405, TEXT, "use GET\n"));
+            }
+            return ("checkpoint", checkpoint(app, id).await);
+        }
+    }
+    match (method, path) {
+        (&Method::POST, GOSSIP_PATH) => ("gossip", gossip(app, req).await),
+        (&Method::POST, EVIDENCE_PATH) => ("gossip-evidence", gossip_evidence(app, req).await),
+        (&Method::GET, "/metrics") => (
+            "metrics",
+            respond(
+                200,
+                "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                app.witness.metrics().encode(),
+            ),
+        ),
+        (&Method::GET, "/healthz") => ("healthz", respond(200, TEXT, "ok\n")),
+        (&Method::GET, p) if p.starts_with("/evidence/") => {
+            match parse_log_id(&p["/evidence/".len()..]) {
+                Some(id) => ("evidence", evidence(app, id).await),
+                None => ("evidence", respond(404, TEXT, "not a log id\n")),
+            }
+        }
+        _ => ("other", respond(404, TEXT, "no such endpoint\n")),
+    }
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, WitnessError> + Send + 'static,
+) -> Result<T, WitnessError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .unwrap_or_else(|e| Err(WitnessError::Cosign(format!("worker failed: {e}"))))
+}
+
+async fn add_checkpoint(app: &App, req: Request<Incoming>) -> Resp {
+    let body = match read_body(req, MAX_REQUEST_SIZE).await {
+        Ok(b) => b,
+        Err(e) => return error_response(&e),
+    };
+    let parsed = match AddCheckpointRequest::parse(&body) {
+        Ok(r) => r,
+        Err(e) => return error_response(&e),
+    };
+    let witness = app.witness.clone();
+    let note = parsed.checkpoint.clone();
+    match blocking(move || witness.add_checkpoint(&parsed)).await {
+        Ok(c) => {
+            tracing::info!(origin = %c.checkpoint.origin, size = c.checkpoint.size, timestamp = c.timestamp, "cosigned");
+            respond(200, TEXT, c.signature.to_line())
+        }
+        Err(e) => {
+            if e.is_fatal() {
+                tracing::error!(error = %e, "add-checkpoint: storage failure");
+            } else if e.status() == 422 {
+                tracing::warn!(error = %e, "add-checkpoint refused");
+            } else {
+                tracing::debug!(error = %e, "add-checkpoint refused");
+            }
+            if matches!(e, WitnessError::BadProof(_)) {
+                // A bad proof proves nothing by itself: ask the log's tiles
+                // whether the two checkpoints are one history.
+                let (witness, tiles) = (app.witness.clone(), app.tiles.clone());
+                tokio::task::spawn_blocking(move || {
+                    if let Err(e) = witness.observe(&note, tiles.as_ref()) {
+                        tracing::warn!(error = %e, "checking a rejected checkpoint");
+                    }
+                });
+            }
+            error_response(&e)
+        }
+    }
+}
+
+async fn checkpoint(app: &App, id: LogId) -> Resp {
+    let witness = app.witness.clone();
+    match blocking(move || witness.latest(&id)).await {
+        Ok(Some(l)) => respond(200, TEXT, l.note),
+        Ok(None) => respond(404, TEXT, "no checkpoint cosigned for this log\n"),
+        Err(e) => error_response(&e),
+    }
+}
+
+async fn evidence(app: &App, id: LogId) -> Resp {
+    let witness = app.witness.clone();
+    match blocking(move || witness.evidence(&id)).await {
+        Ok(Some(ev)) => respond(200, TEXT, ev),
+        Ok(None) => respond(404, TEXT, "no split-view evidence for this log\n"),
+        Err(e) => error_response(&e),
+    }
+}
+
+async fn gossip(app: &App, req: Request<Incoming>) -> Resp {
+    let body = match read_body(req, MAX_REQUEST_SIZE).await {
+        Ok(b) => b,
+        Err(e) => return error_response(&e),
+    };
+    let (witness, tiles) = (app.witness.clone(), app.tiles.clone());
+    match blocking(move || witness.observe(&body, tiles.as_ref())).await {
+        Ok(o) => {
+            let detail = match &o {
+                Observation::Unverified(why) => format!(" {why}"),
+                _ => String::new(),
+            };
+            respond(200, TEXT, format!("{}{detail}\n", o.as_str()))
+        }
+        Err(e) => error_response(&e),
+    }
+}
+
+async fn gossip_evidence(app: &App, req: Request<Incoming>) -> Resp {
+    let body = match read_body(req, MAX_EVIDENCE_SIZE).await {
+        Ok(b) => b,
+        Err(e) => return error_response(&e),
+    };
+    let witness = app.witness.clone();
+    match blocking(move || witness.accept_evidence(&body)).await {
+        Ok(true) => respond(200, TEXT, "recorded\n"),
+        Ok(false) => respond(200, TEXT, "already-recorded\n"),
+        Err(e) => error_response(&e),
+    }
+}

@@ -1,0 +1,432 @@
+//! The witness itself: checks a submitted checkpoint against the latest one
+//! it cosigned, cosigns, persists; compares checkpoints seen by gossip and
+//! records split-view evidence.
+//!
+//! Everything here is synchronous (RocksDB writes are blocking); the HTTP
+//! layer calls it from `spawn_blocking`.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use attestlog_core::checkpoint::Checkpoint;
+use attestlog_core::cosignature::{self, MAX_TIMESTAMP};
+use attestlog_core::evidence::Evidence;
+use attestlog_core::note::{Note, NoteSignature, NoteVerifier, SignerKey};
+use attestlog_core::proof::verify_consistency;
+use attestlog_core::Hash;
+
+use crate::add_checkpoint::AddCheckpointRequest;
+use crate::config::LogConfig;
+use crate::error::WitnessError;
+use crate::metrics::{label, Metrics};
+use crate::state::{log_id, Latest, LogId, State};
+
+/// Where the witness gets proofs between two sizes of a log's tree: the
+/// log's tiles (see [`crate::tiles`]), or a fake in tests.
+pub trait TreeSource {
+    /// From the log's tree of `newer` leaves: the root hash of its first
+    /// `older` leaves and the consistency proof from `older` to `newer`.
+    fn prefix_proof(
+        &self,
+        log: &LogConfig,
+        older: u64,
+        newer: u64,
+    ) -> Result<(Hash, Vec<Hash>), WitnessError>;
+}
+
+/// A cosignature just issued.
+#[derive(Clone, Debug)]
+pub struct Cosigned {
+    /// The cosignature line to return.
+    pub signature: NoteSignature,
+    /// The checkpoint cosigned.
+    pub checkpoint: Checkpoint,
+    /// The cosignature's timestamp.
+    pub timestamp: u64,
+}
+
+/// What the witness concluded about a checkpoint received by gossip.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Observation {
+    /// The witness has cosigned nothing for this log yet; the checkpoint
+    /// was kept.
+    NothingToCompare,
+    /// Same size and root as the latest cosigned checkpoint.
+    Same,
+    /// A proof from the log's tiles shows both in one history.
+    Consistent,
+    /// No proof could be obtained or checked; the checkpoint was kept.
+    Unverified(String),
+    /// The two checkpoints cannot be in one history: evidence recorded.
+    SplitView,
+}
+
+impl Observation {
+    /// A short name for metrics and responses.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Observation::NothingToCompare => "nothing-to-compare",
+            Observation::Same => "same",
+            Observation::Consistent => "consistent",
+            Observation::Unverified(_) => "unverified",
+            Observation::SplitView => "split-view",
+        }
+    }
+}
+
+struct LogSlot {
+    config: LogConfig,
+    id: LogId,
+    /// Held around read → verify → write of this log's state.
+    lock: Mutex<()>,
+}
+
+/// A witness: its key, its logs, its state.
+pub struct Witness {
+    key: SignerKey,
+    logs: HashMap<String, LogSlot>,
+    by_id: HashMap<LogId, String>,
+    state: State,
+    /// The last cosignature timestamp issued.
+    clock: Mutex<u64>,
+    metrics: Metrics,
+}
+
+/// The current time in seconds, never 0.
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(1, |d| d.as_secs().max(1))
+}
+
+impl Witness {
+    /// A witness over `state`, cosigning with `key` (type 0x04) for `logs`.
+    pub fn new(
+        key: SignerKey,
+        logs: Vec<LogConfig>,
+        state: State,
+        metrics: Metrics,
+    ) -> Result<Witness, WitnessError> {
+        if key.key_type() != attestlog_core::note::KeyType::Cosignature {
+            return Err(WitnessError::Config(
+                "the witness key must be a cosignature/v1 (0x04) key".into(),
+            ));
+        }
+        let last = state.max_timestamp()?;
+        let mut slots = HashMap::new();
+        let mut by_id = HashMap::new();
+        for config in logs {
+            let id = log_id(&config.origin);
+            if let Some(l) = state.latest(&id)? {
+                metrics
+                    .cosigned_size
+                    .get_or_create(&label("origin", &config.origin))
+                    .set(l.checkpoint.size as i64);
+            }
+            if state.evidence(&id)?.is_some() {
+                metrics
+                    .split_view
+                    .get_or_create(&label("origin", &config.origin))
+                    .set(1);
+            }
+            by_id.insert(id, config.origin.clone());
+            slots.insert(
+                config.origin.clone(),
+                LogSlot {
+                    config,
+                    id,
+                    lock: Mutex::new(()),
+                },
+            );
+        }
+        Ok(Witness {
+            key,
+            logs: slots,
+            by_id,
+            state,
+            clock: Mutex::new(last),
+            metrics,
+        })
+    }
+
+    /// The witness's metrics.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// The witness's cosigning key.
+    pub fn key(&self) -> &SignerKey {
+        &self.key
+    }
+
+    /// The configured logs.
+    pub fn logs(&self) -> impl Iterator<Item = &LogConfig> {
+        self.logs.values().map(|s| &s.config)
+    }
+
+    /// The log whose id (SHA-256 of the origin) is `id`.
+    pub fn log_by_id(&self, id: &LogId) -> Option<&LogConfig> {
+        self.by_id
+            .get(id)
+            .and_then(|o| self.logs.get(o))
+            .map(|s| &s.config)
+    }
+
+    /// The latest cosigned checkpoint of a log.
+    pub fn latest(&self, id: &LogId) -> Result<Option<Latest>, WitnessError> {
+        self.state.latest(id)
+    }
+
+    /// The split-view evidence recorded for a log.
+    pub fn evidence(&self, id: &LogId) -> Result<Option<Vec<u8>>, WitnessError> {
+        self.state.evidence(id)
+    }
+
+    /// The validly signed checkpoints kept for a log without cosigning.
+    pub fn kept(&self, id: &LogId) -> Result<Vec<Vec<u8>>, WitnessError> {
+        self.state.kept(id)
+    }
+
+    /// The next cosignature timestamp: the clock, but never below one
+    /// already issued (so timestamps are monotonic even if the clock steps
+    /// back, also across restarts) and never 0.
+    fn next_timestamp(&self) -> u64 {
+        let mut last = self.clock.lock().unwrap_or_else(|p| p.into_inner());
+        let t = now().max(*last).clamp(1, MAX_TIMESTAMP);
+        *last = t;
+        t
+    }
+
+    /// Parses a signed checkpoint and checks origin and log signature.
+    fn open(&self, note_bytes: &[u8]) -> Result<(&LogSlot, Checkpoint, Note), WitnessError> {
+        let note =
+            Note::parse(note_bytes).map_err(|e| WitnessError::MalformedCheckpoint(e.into()))?;
+        let cp = Checkpoint::parse(note.text())?;
+        // C2SP tlog-witness: "If the checkpoint origin is unknown, the
+        // witness MUST respond with a "404 Not Found" HTTP status code."
+        let slot = self
+            .logs
+            .get(&cp.origin)
+            .ok_or_else(|| WitnessError::UnknownOrigin(cp.origin.clone()))?;
+        // C2SP tlog-witness: "The witness MUST verify the checkpoint
+        // signature against the public key(s) it trusts for the checkpoint
+        // origin, and it MUST ignore signatures from unknown keys." A
+        // trusted key's signature that fails makes the note invalid: 403.
+        note.verify(&[&slot.config.key as &dyn NoteVerifier])
+            .map_err(WitnessError::NoValidLogSignature)?;
+        Ok((slot, cp, note))
+    }
+
+    /// C2SP tlog-witness `add-checkpoint`: verifies the request against
+    /// the latest cosigned checkpoint and, if it passes, cosigns and
+    /// persists the checkpoint (synced) before returning the cosignature.
+    pub fn add_checkpoint(&self, req: &AddCheckpointRequest) -> Result<Cosigned, WitnessError> {
+        let (slot, cp, mut note) = self.open(&req.checkpoint)?;
+        // C2SP tlog-witness: "The old size MUST be equal to or lower than
+        // the checkpoint size. Otherwise, the witness MUST respond with a
+        // "400 Bad Request" HTTP status code."
+        if req.old_size > cp.size {
+            return Err(WitnessError::OldSizeLarger {
+                old: req.old_size,
+                size: cp.size,
+            });
+        }
+        // One request per log at a time from here to the durable write, so
+        // the stored size never moves backwards and one size gets one tree.
+        let _guard = slot.lock.lock().unwrap_or_else(|p| p.into_inner());
+        if self.state.evidence(&slot.id)?.is_some() {
+            return Err(WitnessError::SplitView(cp.origin));
+        }
+        let latest = self.state.latest(&slot.id)?;
+        let (stored_size, stored_root) = latest.as_ref().map_or((0, Hash::EMPTY_ROOT), |l| {
+            (l.checkpoint.size, l.checkpoint.root)
+        });
+        // C2SP tlog-witness: "The witness MUST check that the old size
+        // matches the size of the latest checkpoint it cosigned for the
+        // checkpoint's origin (or zero if it never cosigned a checkpoint for
+        // that origin). If it doesn't match, the witness MUST respond with a
+        // "409 Conflict" HTTP status code."
+        if req.old_size != stored_size {
+            return Err(WitnessError::SizeConflict {
+                old: req.old_size,
+                stored: stored_size,
+            });
+        }
+        // C2SP tlog-witness: "A checkpoint of size zero MUST have the root
+        // hash of the empty tree [...] Otherwise, the witness MUST respond
+        // with a "422 Unprocessable Entity" HTTP status code."
+        if cp.size == 0 && cp.root != Hash::EMPTY_ROOT {
+            self.state.keep(&slot.id, &cp, &req.checkpoint)?;
+            return Err(WitnessError::EmptyTreeRoot);
+        }
+        // C2SP tlog-witness: "If the old size is zero, the consistency proof
+        // MUST be empty".
+        if req.old_size == 0 && !req.proof.is_empty() {
+            return Err(WitnessError::ProofFromZero(req.proof.len()));
+        }
+        // C2SP tlog-witness: "If the old size matches the checkpoint size,
+        // the witness MUST check that the root hashes are also identical.
+        // If they don't match, the witness MUST respond with a "422
+        // Unprocessable Entity" HTTP status code." (409 before C2SP#280.)
+        if let Some(l) = latest.as_ref().filter(|l| l.checkpoint.size == cp.size) {
+            if l.checkpoint.root != cp.root {
+                self.state.keep(&slot.id, &cp, &req.checkpoint)?;
+                let ev =
+                    Evidence::same_size(&cp.origin, &slot.config.key, &l.note, &req.checkpoint);
+                self.record_split(slot, ev)?;
+                return Err(WitnessError::RootMismatch(cp.size));
+            }
+        }
+        // C2SP tlog-witness: "If the Merkle Consistency Proof doesn't verify,
+        // the witness MUST respond with a "422 Unprocessable Entity" HTTP
+        // status code." It "MAY log the request even if the consistency
+        // proof doesn't verify (but MUST NOT cosign the checkpoint)": we
+        // keep the signed note.
+        if let Err(e) = verify_consistency(stored_size, cp.size, &stored_root, &cp.root, &req.proof)
+        {
+            self.state.keep(&slot.id, &cp, &req.checkpoint)?;
+            return Err(WitnessError::BadProof(e));
+        }
+        // C2SP tlog-witness: "The cosignature MUST NOT omit the timestamp,
+        // i.e. the timestamp MUST NOT be zero."
+        let timestamp = self.next_timestamp();
+        let signature = cosignature::cosign(&self.key, note.text(), timestamp)
+            .map_err(|e| WitnessError::Cosign(e.to_string()))?;
+        let (name, id) = (self.key.name().to_owned(), self.key.key_id());
+        note.remove_signatures(|s| s.name == name && s.key_id == id);
+        note.add_signature(signature.clone())
+            .map_err(|e| WitnessError::Cosign(e.to_string()))?;
+        // C2SP tlog-witness: "The witness MUST persist the new checkpoint
+        // before responding."
+        self.state
+            .put_latest(&slot.id, timestamp, &note.to_bytes())?;
+        let origin = label("origin", &cp.origin);
+        self.metrics.cosignatures.get_or_create(&origin).inc();
+        self.metrics
+            .cosigned_size
+            .get_or_create(&origin)
+            .set(cp.size as i64);
+        Ok(Cosigned {
+            signature,
+            checkpoint: cp,
+            timestamp,
+        })
+    }
+
+    /// Compares a log-signed checkpoint received by gossip (from a peer or a
+    /// client) with the latest cosigned one; if they differ, asks `source`
+    /// for a proof between them. Records split-view evidence when they
+    /// cannot be one history. Never cosigns.
+    pub fn observe(
+        &self,
+        note_bytes: &[u8],
+        source: &dyn TreeSource,
+    ) -> Result<Observation, WitnessError> {
+        let (slot, cp, _) = self.open(note_bytes)?;
+        let verdict = self.observe_opened(slot, &cp, note_bytes, source)?;
+        self.metrics
+            .gossip_received
+            .get_or_create(&label("verdict", verdict.as_str()))
+            .inc();
+        Ok(verdict)
+    }
+
+    fn observe_opened(
+        &self,
+        slot: &LogSlot,
+        cp: &Checkpoint,
+        note_bytes: &[u8],
+        source: &dyn TreeSource,
+    ) -> Result<Observation, WitnessError> {
+        let latest = {
+            let _guard = slot.lock.lock().unwrap_or_else(|p| p.into_inner());
+            if self.state.evidence(&slot.id)?.is_some() {
+                return Ok(Observation::SplitView);
+            }
+            let Some(latest) = self.state.latest(&slot.id)? else {
+                self.state.keep(&slot.id, cp, note_bytes)?;
+                return Ok(Observation::NothingToCompare);
+            };
+            let ours = &latest.checkpoint;
+            if ours.size == cp.size && ours.root == cp.root {
+                return Ok(Observation::Same);
+            }
+            self.state.keep(&slot.id, cp, note_bytes)?;
+            if ours.size == cp.size {
+                let ev =
+                    Evidence::same_size(&cp.origin, &slot.config.key, &latest.note, note_bytes);
+                self.record_split(slot, ev)?;
+                return Ok(Observation::SplitView);
+            }
+            latest
+        };
+        // Fetch without holding the log's lock: cosigning goes on meanwhile,
+        // and evidence depends only on the two signed notes.
+        let ours = &latest.checkpoint;
+        let ((older, older_note), (newer, newer_note)) = if ours.size < cp.size {
+            ((ours, latest.note.as_slice()), (cp, note_bytes))
+        } else {
+            ((cp, note_bytes), (ours, latest.note.as_slice()))
+        };
+        let (prefix_root, proof) = match source.prefix_proof(&slot.config, older.size, newer.size) {
+            Ok(p) => p,
+            Err(e) => return Ok(Observation::Unverified(e.to_string())),
+        };
+        if let Err(e) =
+            verify_consistency(older.size, newer.size, &prefix_root, &newer.root, &proof)
+        {
+            return Ok(Observation::Unverified(format!(
+                "the log's tiles do not match its checkpoint of size {}: {e}",
+                newer.size
+            )));
+        }
+        if prefix_root == older.root {
+            return Ok(Observation::Consistent);
+        }
+        let ev = Evidence::inconsistent(
+            &cp.origin,
+            &slot.config.key,
+            older_note,
+            newer_note,
+            prefix_root,
+            proof,
+        );
+        self.record_split(slot, ev)?;
+        Ok(Observation::SplitView)
+    }
+
+    /// Accepts split-view evidence from a peer: if it verifies with the
+    /// log's key, it is recorded and the witness stops cosigning the log.
+    /// Returns whether it was new.
+    pub fn accept_evidence(&self, bytes: &[u8]) -> Result<bool, WitnessError> {
+        let ev = Evidence::parse(bytes)?;
+        let slot = self
+            .logs
+            .get(&ev.origin)
+            .ok_or_else(|| WitnessError::UnknownOrigin(ev.origin.clone()))?;
+        self.record_split(slot, ev)
+    }
+
+    /// Verifies and records evidence; stops cosigning the log. Returns
+    /// whether it was new.
+    fn record_split(&self, slot: &LogSlot, ev: Evidence) -> Result<bool, WitnessError> {
+        let proven = ev.verify(&slot.config.key)?;
+        let new = self.state.put_evidence(&slot.id, &ev.to_bytes())?;
+        self.metrics
+            .split_view
+            .get_or_create(&label("origin", &slot.config.origin))
+            .set(1);
+        if new {
+            tracing::error!(
+                origin = %slot.config.origin,
+                first_size = proven.first.size,
+                second_size = proven.second.size,
+                evidence = %format!("/evidence/{}", hex::encode(slot.id)),
+                "split view: the log signed two checkpoints that cannot be one history; \
+                 no longer cosigning it"
+            );
+        }
+        Ok(new)
+    }
+}
