@@ -6,6 +6,8 @@
 //! (scripts/test.sh does it before `cargo test`).
 #![allow(missing_docs)]
 
+pub mod signing;
+
 use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};

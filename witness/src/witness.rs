@@ -5,7 +5,7 @@
 //! Everything here is synchronous (RocksDB writes are blocking); the HTTP
 //! layer calls it from `spawn_blocking`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -90,8 +90,14 @@ pub struct Witness {
     state: State,
     /// The last cosignature timestamp issued.
     clock: Mutex<u64>,
+    /// (older root, newer root) pairs already proven consistent, so that
+    /// peers pushing the same checkpoints every round cost no tile fetches.
+    proven: Mutex<HashSet<(Hash, Hash)>>,
     metrics: Metrics,
 }
+
+/// How many proven pairs [`Witness`] remembers before starting over.
+const MAX_PROVEN_PAIRS: usize = 10_000;
 
 /// The current time in seconds, never 0.
 fn now() -> u64 {
@@ -146,6 +152,7 @@ impl Witness {
             by_id,
             state,
             clock: Mutex::new(last),
+            proven: Mutex::new(HashSet::new()),
             metrics,
         })
     }
@@ -369,6 +376,15 @@ impl Witness {
         } else {
             ((cp, note_bytes), (ours, latest.note.as_slice()))
         };
+        let pair = (older.root, newer.root);
+        if self
+            .proven
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(&pair)
+        {
+            return Ok(Observation::Consistent);
+        }
         let (prefix_root, proof) = match source.prefix_proof(&slot.config, older.size, newer.size) {
             Ok(p) => p,
             Err(e) => return Ok(Observation::Unverified(e.to_string())),
@@ -382,6 +398,11 @@ impl Witness {
             )));
         }
         if prefix_root == older.root {
+            let mut proven = self.proven.lock().unwrap_or_else(|p| p.into_inner());
+            if proven.len() >= MAX_PROVEN_PAIRS {
+                proven.clear();
+            }
+            proven.insert(pair);
             return Ok(Observation::Consistent);
         }
         let ev = Evidence::inconsistent(
@@ -428,5 +449,132 @@ impl Witness {
             );
         }
         Ok(new)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use attestlog_core::leaf_hash;
+    use attestlog_core::note::KeyType;
+    use attestlog_core::proof::prove_consistency;
+    use attestlog_core::tree::{tree_root, InMemoryTree};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    const ORIGIN: &str = "log.example/unit";
+
+    /// Proofs from an in-memory tree, counting the calls.
+    struct Fake(InMemoryTree, AtomicUsize);
+
+    impl TreeSource for Fake {
+        fn prefix_proof(
+            &self,
+            _: &LogConfig,
+            m: u64,
+            n: u64,
+        ) -> Result<(Hash, Vec<Hash>), WitnessError> {
+            self.1.fetch_add(1, Ordering::Relaxed);
+            let fail = |e: String| WitnessError::Fetch {
+                url: "fake".into(),
+                reason: e,
+            };
+            Ok((
+                tree_root(&self.0, m).map_err(|e| fail(e.to_string()))?,
+                prove_consistency(&self.0, m, n).map_err(|e| fail(e.to_string()))?,
+            ))
+        }
+    }
+
+    fn tree(tag: &str, shared: u64, n: u64) -> InMemoryTree {
+        let mut t = InMemoryTree::new();
+        for i in 0..n {
+            let name = if i < shared {
+                format!("s{i}")
+            } else {
+                format!("{tag}{i}")
+            };
+            t.push(leaf_hash(name.as_bytes()));
+        }
+        t
+    }
+
+    fn signed(key: &SignerKey, t: &InMemoryTree, size: u64) -> Vec<u8> {
+        let cp = Checkpoint::new(ORIGIN, size, tree_root(t, size).unwrap());
+        let mut note = Note::new(cp.to_text().unwrap()).unwrap();
+        note.add_signature(key.sign(note.text()).unwrap()).unwrap();
+        note.to_bytes()
+    }
+
+    #[test]
+    fn observe_judges_other_checkpoints() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = SignerKey::from_seed(ORIGIN, KeyType::Ed25519, [1; 32]).unwrap();
+        let wkey = SignerKey::from_seed("w", KeyType::Cosignature, [2; 32]).unwrap();
+        let config = LogConfig {
+            origin: ORIGIN.into(),
+            key: log.verifier(),
+            tiles_url: None,
+        };
+        let w = Witness::new(
+            wkey,
+            vec![config],
+            State::open(dir.path()).unwrap(),
+            Metrics::new(),
+        )
+        .unwrap();
+        let a = tree("a", 10, 30);
+        let fake = Fake(a.clone(), AtomicUsize::new(0));
+        assert_eq!(
+            w.observe(&signed(&log, &a, 12), &fake).unwrap(),
+            Observation::NothingToCompare
+        );
+        let req = AddCheckpointRequest {
+            old_size: 0,
+            proof: vec![],
+            checkpoint: signed(&log, &a, 20),
+        };
+        w.add_checkpoint(&req).unwrap();
+        assert_eq!(
+            w.observe(&signed(&log, &a, 20), &fake).unwrap(),
+            Observation::Same
+        );
+        // Older and newer checkpoints of the same tree; the second time
+        // from memory.
+        for _ in 0..2 {
+            assert_eq!(
+                w.observe(&signed(&log, &a, 12), &fake).unwrap(),
+                Observation::Consistent
+            );
+            assert_eq!(
+                w.observe(&signed(&log, &a, 30), &fake).unwrap(),
+                Observation::Consistent
+            );
+        }
+        assert_eq!(fake.1.load(Ordering::Relaxed), 2);
+        // Tiles that are not the signed tree prove nothing.
+        let b = tree("b", 10, 30);
+        let wrong = Fake(a.clone(), AtomicUsize::new(0));
+        assert!(matches!(
+            w.observe(&signed(&log, &b, 25), &wrong).unwrap(),
+            Observation::Unverified(_)
+        ));
+        assert!(w.evidence(&log_id(ORIGIN)).unwrap().is_none());
+        // The fork's own tiles prove it.
+        let forked = Fake(b.clone(), AtomicUsize::new(0));
+        assert_eq!(
+            w.observe(&signed(&log, &b, 25), &forked).unwrap(),
+            Observation::SplitView
+        );
+        let ev = Evidence::parse(&w.evidence(&log_id(ORIGIN)).unwrap().unwrap()).unwrap();
+        ev.verify(&log.verifier()).unwrap();
+        assert!(matches!(
+            w.add_checkpoint(&AddCheckpointRequest {
+                old_size: 20,
+                proof: vec![],
+                checkpoint: signed(&log, &a, 20)
+            }),
+            Err(WitnessError::SplitView(_))
+        ));
+        assert!(w.kept(&log_id(ORIGIN)).unwrap().len() >= 3);
     }
 }
