@@ -258,3 +258,51 @@ pub fn statement(name: &str, sha256_hex: &str) -> Vec<u8> {
     )
     .into_bytes()
 }
+
+/// Runs `tests/interop/logcheck` (Go's x/mod sumdb note and tlog) on a
+/// vectors JSON file. Fails with the fix if Go is not installed; returns
+/// Go's stdout on success and an error with its stderr on failure.
+pub fn go_logcheck(vectors: &Path) -> anyhow::Result<String> {
+    let go = ["/usr/bin/go", "/usr/lib/go/bin/go"]
+        .into_iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists())
+        .or_else(|| {
+            std::env::var_os("PATH").and_then(|paths| {
+                std::env::split_paths(&paths)
+                    .map(|d| d.join("go"))
+                    .find(|p| p.exists())
+            })
+        })
+        .context(
+            "Go toolchain not found: install golang-go and golang-golang-x-mod-dev \
+             (scripts/test.sh does)",
+        )?;
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("interop/logcheck/main.go");
+    let work = std::env::temp_dir().join(format!("attestlog-go-{}", std::process::id()));
+    std::fs::create_dir_all(&work)?;
+    let cache = dirs_cache().join("attestlog-go-build");
+    std::fs::create_dir_all(&cache)?;
+    let out = Command::new(go)
+        .arg("run")
+        .arg(&src)
+        .arg(vectors)
+        .env("GO111MODULE", "off")
+        .env("GOFLAGS", "")
+        .env("GOTOOLCHAIN", "local")
+        .env("GOPATH", format!("{}:/usr/share/gocode", work.display()))
+        .env("GOCACHE", &cache)
+        .stdin(Stdio::null())
+        .output()
+        .context("running go")?;
+    if !out.status.success() {
+        bail!("{}", String::from_utf8_lossy(&out.stderr));
+    }
+    Ok(String::from_utf8(out.stdout)?)
+}
+
+fn dirs_cache() -> PathBuf {
+    std::env::var_os("HOME")
+        .map(|h| PathBuf::from(h).join(".cache"))
+        .unwrap_or_else(std::env::temp_dir)
+}

@@ -40,6 +40,10 @@ impl TileSource for HttpTiles {
     }
 }
 
+fn b64(b: &[u8]) -> String {
+    base64::Engine::encode(&base64::engine::general_purpose::STANDARD, b)
+}
+
 fn hash(b: &[u8]) -> Hash {
     Hash::from_slice(b).expect("32-byte hash")
 }
@@ -227,6 +231,58 @@ async fn submit_prove_read_tiles_restart() -> anyhow::Result<()> {
         .into_inner();
     let hashes: Vec<Hash> = cons.hashes.iter().map(|h| hash(h)).collect();
     verify_consistency(first.size, cp.size, &first.root, &cp.root, &hashes)?;
+
+    // An independent verifier agrees: Go's x/mod note and tlog check every
+    // checkpoint signature and every proof the log handed out.
+    let mut notes: Vec<Vec<u8>> = Vec::new();
+    let mut inclusion = Vec::new();
+    for r in &answers {
+        let note = &r.checkpoint.as_ref().expect("checkpoint").note;
+        let at = match notes.iter().position(|n| n == note) {
+            Some(at) => at,
+            None => {
+                notes.push(note.clone());
+                notes.len() - 1
+            }
+        };
+        inclusion.push(serde_json::json!({
+            "checkpoint": at,
+            "index": r.index,
+            "entry": b64(&r.entry),
+            "proof": r.inclusion_proof.iter().map(|h| b64(h)).collect::<Vec<_>>(),
+        }));
+    }
+    notes.push(latest.note.clone());
+    let mut vectors = serde_json::json!({
+        "verifier_key": vkey,
+        "origin": ORIGIN,
+        "checkpoints": notes.iter().map(|n| String::from_utf8_lossy(n).into_owned()).collect::<Vec<_>>(),
+        "inclusion": inclusion,
+        "consistency": [{
+            "old": 0,
+            "new": notes.len() - 1,
+            "proof": cons.hashes.iter().map(|h| b64(h)).collect::<Vec<_>>(),
+        }],
+    });
+    let path = dir.path().join("vectors.json");
+    std::fs::write(&path, serde_json::to_vec(&vectors)?)?;
+    let out = go_logcheck(&path)?;
+    assert!(out.starts_with("ok "), "{out}");
+    assert!(out.contains("inclusion=300 consistency=1"), "{out}");
+    // And it is able to fail: one flipped proof byte is caught.
+    let proof0 = vectors["inclusion"][5]["proof"][0]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let flipped = if proof0.starts_with('A') {
+        proof0.replacen('A', "B", 1)
+    } else {
+        format!("A{}", &proof0[1..])
+    };
+    vectors["inclusion"][5]["proof"][0] = serde_json::Value::String(flipped);
+    std::fs::write(&path, serde_json::to_vec(&vectors)?)?;
+    let err = go_logcheck(&path).expect_err("Go rejects a tampered proof");
+    assert!(err.to_string().contains("inclusion"), "{err}");
 
     // Search by digest and by subject name.
     let d = format!("{:064x}", 77);
