@@ -11,6 +11,7 @@
 //!   client was ever acknowledged under;
 //! - every checkpoint seen is consistent with the new one (proof checked
 //!   here) and signed by the log key.
+//!
 //! Submissions that failed mid-crash are resubmitted in the next round;
 //! if they had been logged, deduplication answers with their first index.
 
@@ -60,6 +61,7 @@ async fn kill_9_under_load_loses_nothing() -> anyhow::Result<()> {
                     signature: m.sign(&st),
                     payload: st,
                     certificate: m.cert.clone(),
+                    ..Default::default()
                 }
             })
             .collect(),

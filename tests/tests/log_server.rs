@@ -102,6 +102,7 @@ async fn submit_prove_read_tiles_restart() -> anyhow::Result<()> {
                 payload: st,
                 signature: sig,
                 certificate: cert,
+                ..Default::default()
             })
             .await?
             .into_inner();
@@ -124,6 +125,7 @@ async fn submit_prove_read_tiles_restart() -> anyhow::Result<()> {
                         payload: st,
                         signature: sig,
                         certificate: cert,
+                        ..Default::default()
                     })
                     .await?
                     .into_inner(),
@@ -153,6 +155,7 @@ async fn submit_prove_read_tiles_restart() -> anyhow::Result<()> {
             payload: st,
             signature: sig,
             certificate: cert,
+            ..Default::default()
         })
         .await?
         .into_inner();
@@ -321,6 +324,7 @@ async fn submit_prove_read_tiles_restart() -> anyhow::Result<()> {
             payload: st.clone(),
             signature: ed.detach_sign(&st)?,
             certificate: ed.export()?,
+            ..Default::default()
         })
         .await?
         .into_inner();
@@ -343,6 +347,7 @@ async fn bad_requests_get_specific_codes() -> anyhow::Result<()> {
         payload: st.clone(),
         signature: ed.detach_sign(&st)?,
         certificate: ed.export()?,
+        ..Default::default()
     };
     client.submit(good.clone()).await?;
 
@@ -367,6 +372,7 @@ async fn bad_requests_get_specific_codes() -> anyhow::Result<()> {
         payload: junk.clone(),
         signature: ed.detach_sign(&junk)?,
         certificate: ed.export()?,
+        ..Default::default()
     };
     assert_eq!(code(client.submit(bad).await).0, Code::InvalidArgument);
     // Empty payload.
@@ -467,6 +473,7 @@ async fn keyring_policy() -> anyhow::Result<()> {
             payload: st.clone(),
             signature: member.detach_sign(&st)?,
             certificate: vec![],
+            ..Default::default()
         })
         .await?
         .into_inner();
@@ -476,6 +483,7 @@ async fn keyring_policy() -> anyhow::Result<()> {
             payload: st.clone(),
             signature: outsider.detach_sign(&st)?,
             certificate: outsider.export()?,
+            ..Default::default()
         })
         .await
         .expect_err("outsider refused");

@@ -1,26 +1,13 @@
-//! A minimal HTTP/1.1 client for plain `http://` URLs (gossip pushes and
-//! tile fetches), one connection per request, with a timeout and a
-//! response size limit.
+//! HTTP requests to peers and to logs' tiles, through the shared minimal
+//! client of `attestlog-http`, with its errors mapped to the witness's.
 
 use std::time::Duration;
 
-use http_body_util::{BodyExt, Full, Limited};
-use hyper::body::Bytes;
-use hyper::{Method, Request, Uri};
-use hyper_util::rt::TokioIo;
+use hyper::Method;
+
+pub use attestlog_http::Response;
 
 use crate::error::WitnessError;
-
-/// A response: status, content type and body.
-#[derive(Clone, Debug)]
-pub struct Response {
-    /// The HTTP status code.
-    pub status: u16,
-    /// The `Content-Type` header, if any.
-    pub content_type: Option<String>,
-    /// The body.
-    pub body: Vec<u8>,
-}
 
 /// Sends one request and reads the whole response (at most `max_body`
 /// bytes), all within `timeout`.
@@ -31,61 +18,10 @@ pub async fn request(
     timeout: Duration,
     max_body: usize,
 ) -> Result<Response, WitnessError> {
-    let fail = |reason: String| WitnessError::Fetch {
-        url: url.to_owned(),
-        reason,
-    };
-    let run = async {
-        let uri: Uri = url.parse().map_err(|e| fail(format!("bad URL: {e}")))?;
-        if uri.scheme_str() != Some("http") {
-            return Err(fail("only http:// URLs are supported".into()));
-        }
-        let authority = uri
-            .authority()
-            .ok_or_else(|| fail("URL has no host".into()))?
-            .clone();
-        let port = authority.port_u16().unwrap_or(80);
-        let stream = tokio::net::TcpStream::connect((authority.host(), port))
-            .await
-            .map_err(|e| fail(format!("connecting: {e}")))?;
-        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-            .await
-            .map_err(|e| fail(format!("handshake: {e}")))?;
-        tokio::spawn(async move {
-            // The connection ends when the response is read or dropped.
-            let _ = conn.await;
-        });
-        let path = uri.path_and_query().map_or("/", |p| p.as_str());
-        let req = Request::builder()
-            .method(method)
-            .uri(path)
-            .header(hyper::header::HOST, authority.as_str())
-            .header(hyper::header::CONTENT_TYPE, "text/plain; charset=utf-8")
-            .body(Full::new(Bytes::from(body)))
-            .map_err(|e| fail(format!("building request: {e}")))?;
-        let resp = sender
-            .send_request(req)
-            .await
-            .map_err(|e| fail(format!("sending: {e}")))?;
-        let status = resp.status().as_u16();
-        let content_type = resp
-            .headers()
-            .get(hyper::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let body = Limited::new(resp.into_body(), max_body)
-            .collect()
-            .await
-            .map_err(|e| fail(format!("reading body: {e}")))?
-            .to_bytes()
-            .to_vec();
-        Ok(Response {
-            status,
-            content_type,
-            body,
-        })
-    };
-    tokio::time::timeout(timeout, run)
+    attestlog_http::request(method, url, body, timeout, max_body)
         .await
-        .map_err(|_| fail(format!("timed out after {timeout:?}")))?
+        .map_err(|e| WitnessError::Fetch {
+            url: e.url,
+            reason: e.reason,
+        })
 }

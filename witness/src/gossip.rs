@@ -1,4 +1,4 @@
-//! Gossip between witnesses (the protocol is in `witness/PROTOCOL.md`).
+//! Gossip between witnesses (the protocol is in `docs/SPEC.md`, section 8).
 //!
 //! Every interval, the witness pushes to each peer, for each log: the
 //! split-view evidence it holds (`POST /gossip/evidence`), or else its

@@ -18,6 +18,7 @@ pub mod cosignature;
 pub mod evidence;
 pub mod hash;
 pub mod note;
+pub mod policy;
 pub mod proof;
 pub mod tile;
 pub mod tree;

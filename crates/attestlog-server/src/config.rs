@@ -16,6 +16,11 @@
 //! [admission]
 //! policy = "open"                      # or "keyring"
 //! keyring = "keys/"                    # file or directory, for "keyring"
+//!
+//! [witnessing]
+//! policy = "witnesses.policy"          # C2SP tlog-policy: witness lines with URLs, quorum
+//! interval_ms = 1000                   # at most one round per interval, only when the tree grew
+//! timeout_ms = 1000                    # per witness request
 //! ```
 
 use std::net::SocketAddr;
@@ -95,6 +100,29 @@ impl Default for BatchConfig {
     }
 }
 
+/// `[witnessing]`.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct WitnessingSection {
+    /// The C2SP tlog-policy file naming the witnesses (with URLs) and the
+    /// quorum; no witnessing without it.
+    pub policy: Option<PathBuf>,
+    /// Milliseconds between rounds.
+    pub interval_ms: u64,
+    /// Milliseconds before one witness request times out.
+    pub timeout_ms: u64,
+}
+
+impl Default for WitnessingSection {
+    fn default() -> Self {
+        WitnessingSection {
+            policy: None,
+            interval_ms: 1000,
+            timeout_ms: 1000,
+        }
+    }
+}
+
 /// The whole configuration.
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
@@ -113,6 +141,8 @@ pub struct Config {
     pub batch: BatchConfig,
     /// Admission.
     pub admission: AdmissionConfig,
+    /// Witnessing.
+    pub witnessing: WitnessingSection,
 }
 
 impl Default for Config {
@@ -125,6 +155,7 @@ impl Default for Config {
             http_listen: SocketAddr::from(([127, 0, 0, 1], 7301)),
             batch: BatchConfig::default(),
             admission: AdmissionConfig::default(),
+            witnessing: WitnessingSection::default(),
         }
     }
 }
@@ -146,6 +177,9 @@ impl Config {
         c.key_file = base.join(&c.key_file);
         if let Some(k) = &c.admission.keyring {
             c.admission.keyring = Some(base.join(k));
+        }
+        if let Some(p) = &c.witnessing.policy {
+            c.witnessing.policy = Some(base.join(p));
         }
         Ok(c)
     }
@@ -172,6 +206,12 @@ impl Config {
         if !(1..=1_000_000).contains(&b.queue_limit) {
             return Err(ConfigError::Invalid(
                 "batch.queue_limit must be 1..=1000000".into(),
+            ));
+        }
+        let w = &self.witnessing;
+        if !(10..=3_600_000).contains(&w.interval_ms) || !(10..=60_000).contains(&w.timeout_ms) {
+            return Err(ConfigError::Invalid(
+                "witnessing.interval_ms must be 10..=3600000 and timeout_ms 10..=60000".into(),
             ));
         }
         if self.admission.policy == PolicyKind::Keyring && self.admission.keyring.is_none() {

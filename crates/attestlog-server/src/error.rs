@@ -23,6 +23,12 @@ pub enum ApiError {
     /// Something asked for does not exist.
     #[error("{0}")]
     NotFound(String),
+    /// The request needs something this log is not configured for.
+    #[error("{0}")]
+    FailedPrecondition(String),
+    /// Waiting for witnesses took too long.
+    #[error("{0}")]
+    DeadlineExceeded(String),
     /// The store failed.
     #[error("internal error: {0}")]
     Internal(String),
@@ -39,6 +45,8 @@ impl From<ApiError> for Status {
             ApiError::InvalidArgument(_) => Code::InvalidArgument,
             ApiError::OutOfRange(_) => Code::OutOfRange,
             ApiError::NotFound(_) => Code::NotFound,
+            ApiError::FailedPrecondition(_) => Code::FailedPrecondition,
+            ApiError::DeadlineExceeded(_) => Code::DeadlineExceeded,
             ApiError::Internal(_) => Code::Internal,
         };
         Status::new(code, e.to_string())

@@ -19,12 +19,16 @@ use crate::limits::{
 use crate::sequencer::SequencerHandle;
 use crate::state::{LogState, Published};
 
+/// How long `Submit` waits for witnesses when asked to.
+const WITNESS_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// The service; cheap to clone.
 #[derive(Clone)]
 pub struct LogService {
     state: Arc<LogState>,
     admission: Arc<dyn Admission>,
     sequencer: SequencerHandle,
+    witnessing: bool,
 }
 
 impl LogService {
@@ -34,11 +38,13 @@ impl LogService {
         state: Arc<LogState>,
         admission: Arc<dyn Admission>,
         sequencer: SequencerHandle,
+        witnessing: bool,
     ) -> Self {
         LogService {
             state,
             admission,
             sequencer,
+            witnessing,
         }
     }
 
@@ -60,6 +66,11 @@ impl LogService {
         if req.payload.is_empty() {
             return Err(ApiError::InvalidArgument("payload is empty".into()));
         }
+        if req.wait_for_witnesses && !self.witnessing {
+            return Err(ApiError::FailedPrecondition(
+                "this log has no witness policy; submit without wait_for_witnesses".into(),
+            ));
+        }
         let submission = Submission {
             payload: req.payload,
             signature: non_empty(req.signature),
@@ -75,14 +86,51 @@ impl LogService {
                 "the sequencer stopped".into(),
             ))
         })??;
+        let (checkpoint, proof) = if req.wait_for_witnesses {
+            let w = self.wait_for_witnesses(done.index).await?;
+            let proof = prove_inclusion(self.state.store.as_ref(), done.index, w.checkpoint.size)
+                .map_err(prove_error)?;
+            (signed_checkpoint(&w.checkpoint), hashes_to_bytes(&proof))
+        } else {
+            (
+                signed_checkpoint(&done.checkpoint),
+                hashes_to_bytes(&done.proof),
+            )
+        };
         Ok(pb::SubmitResponse {
             index: done.index,
             leaf_hash: done.leaf_hash.0.to_vec(),
             entry: done.entry,
-            checkpoint: Some(signed_checkpoint(&done.checkpoint)),
-            inclusion_proof: hashes_to_bytes(&done.proof),
+            checkpoint: Some(checkpoint),
+            inclusion_proof: proof,
             duplicate: done.duplicate,
         })
+    }
+
+    /// Waits for a witnessed checkpoint that includes `index` and meets the
+    /// quorum.
+    async fn wait_for_witnesses(
+        &self,
+        index: u64,
+    ) -> Result<Arc<crate::state::Witnessed>, ApiError> {
+        let mut rx = self.state.subscribe_witnessed();
+        let found = tokio::time::timeout(WITNESS_WAIT, async {
+            rx.wait_for(|w| {
+                w.as_ref()
+                    .is_some_and(|w| w.quorum_met && w.checkpoint.size > index)
+            })
+            .await
+            .ok()
+            .and_then(|w| w.clone())
+        })
+        .await;
+        match found {
+            Ok(Some(w)) => Ok(w),
+            _ => Err(ApiError::DeadlineExceeded(format!(
+                "entry {index} is logged, but the witnesses did not cosign a checkpoint                  including it within {} s",
+                WITNESS_WAIT.as_secs()
+            ))),
+        }
     }
 
     fn inclusion(&self, req: pb::GetInclusionProofRequest) -> Result<pb::InclusionProof, ApiError> {
@@ -259,7 +307,7 @@ impl pb::log_server::Log for LogService {
         &self,
         _request: Request<pb::GetCheckpointRequest>,
     ) -> Result<Response<pb::SignedCheckpoint>, Status> {
-        Ok(Response::new(signed_checkpoint(&self.state.current())))
+        Ok(Response::new(signed_checkpoint(&self.state.served())))
     }
 
     async fn get_inclusion_proof(

@@ -2,7 +2,7 @@
 //!
 //! | path | body | caching |
 //! |---|---|---|
-//! | `/checkpoint` | the latest signed checkpoint note | `no-cache` |
+//! | `/checkpoint` | the latest witnessed (cosigned) checkpoint, else the latest signed one | `no-cache` |
 //! | `/tile/<L>/<N>[.p/<W>]` | `W` (default 256) hashes, 32 bytes each | full: immutable; partial: 60 s |
 //! | `/tile/entries/<N>[.p/<W>]` | entry bundle (u16 length ‖ entry, repeated) | as above |
 //! | `/healthz` | `ok`, or 503 with the reason | `no-store` |
@@ -111,7 +111,7 @@ pub fn handle(state: &LogState, req: &Request<Incoming>) -> Response<Full<Bytes>
     }
     match path {
         "/checkpoint" => {
-            let cur = state.current();
+            let cur = state.served();
             respond(
                 StatusCode::OK,
                 "text/plain; charset=utf-8",

@@ -21,6 +21,7 @@ pub mod limits;
 pub mod metrics;
 pub mod sequencer;
 pub mod state;
+pub mod witnessing;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -156,6 +157,7 @@ pub async fn serve(
     key: SignerKey,
     admission: Arc<dyn Admission>,
     sequencer_config: SequencerConfig,
+    witnessing: Option<witnessing::WitnessingConfig>,
     grpc: TcpListener,
     http: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
@@ -195,7 +197,9 @@ pub async fn serve(
         .register_encoded_file_descriptor_set(attestlog_proto::v1::FILE_DESCRIPTOR_SET)
         .build_v1()
         .map_err(|e| ServerError::Key(format!("reflection descriptor: {e}")))?;
-    let service = grpc::LogService::new(state.clone(), admission, handle);
+    let service = grpc::LogService::new(state.clone(), admission, handle, witnessing.is_some());
+    let witness_task =
+        witnessing.map(|w| tokio::spawn(witnessing::run(state.clone(), w, stop_rx.clone())));
     let log = LogServer::new(service)
         .max_decoding_message_size(MAX_REQUEST_BYTES)
         .max_encoding_message_size(MAX_RESPONSE_BYTES);
@@ -208,6 +212,9 @@ pub async fn serve(
         .serve_with_incoming_shutdown(TcpListenerStream::new(grpc), stopped(stop_rx.clone()))
         .await;
     let _ = http_task.await;
+    if let Some(t) = witness_task {
+        let _ = t.await;
+    }
     // The service (and with it the last sequencer handle) is dropped now;
     // the sequencer drains its queue and exits.
     let seq_result = tokio::task::spawn_blocking(move || thread.join())

@@ -14,6 +14,15 @@ pub struct ReasonLabel {
     pub reason: String,
 }
 
+/// Labels of a witness result counter.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct WitnessLabel {
+    /// The witness's policy name.
+    pub witness: String,
+    /// `cosigned`, `conflict`, `refused` (an alarm) or `failed`.
+    pub result: String,
+}
+
 /// The log's instruments and the registry that exports them.
 pub struct Metrics {
     registry: Registry,
@@ -29,6 +38,8 @@ pub struct Metrics {
     pub submit_seconds: Histogram,
     /// Submissions refused, by reason.
     pub rejections: Family<ReasonLabel, Counter>,
+    /// add-checkpoint results, by witness and result.
+    pub witness_results: Family<WitnessLabel, Counter>,
 }
 
 impl Metrics {
@@ -42,6 +53,7 @@ impl Metrics {
             batch_seconds: Histogram::new(exponential_buckets(0.0005, 2.0, 14)),
             submit_seconds: Histogram::new(exponential_buckets(0.0005, 2.0, 14)),
             rejections: Family::default(),
+            witness_results: Family::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -70,6 +82,11 @@ impl Metrics {
             "Submissions refused, by reason",
             m.rejections.clone(),
         );
+        registry.register(
+            "witness_results",
+            "add-checkpoint results by witness; result=\"refused\" is an alarm",
+            m.witness_results.clone(),
+        );
         Metrics { registry, ..m }
     }
 
@@ -78,6 +95,16 @@ impl Metrics {
         self.rejections
             .get_or_create(&ReasonLabel {
                 reason: reason.to_owned(),
+            })
+            .inc();
+    }
+
+    /// Counts one add-checkpoint result.
+    pub fn witness_result(&self, witness: &str, result: &str) {
+        self.witness_results
+            .get_or_create(&WitnessLabel {
+                witness: witness.to_owned(),
+                result: result.to_owned(),
             })
             .inc();
     }

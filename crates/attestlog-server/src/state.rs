@@ -21,6 +21,18 @@ pub struct Published {
     pub note: Vec<u8>,
 }
 
+/// A checkpoint with the witness cosignatures collected for it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Witnessed {
+    /// The checkpoint; its note carries the log signature and every
+    /// cosignature collected.
+    pub checkpoint: Published,
+    /// Policy names of the witnesses that cosigned.
+    pub cosigners: std::collections::HashSet<String>,
+    /// Whether the cosigners satisfy the policy's quorum.
+    pub quorum_met: bool,
+}
+
 /// State shared by the sequencer, the gRPC service and the HTTP service.
 pub struct LogState {
     /// The log's origin (checkpoint first line and key name).
@@ -36,6 +48,7 @@ pub struct LogState {
     pub last_signed: AtomicU64,
     /// Set when the sequencer has stopped after a storage failure.
     pub stopped: AtomicBool,
+    witnessed: tokio::sync::watch::Sender<Option<Arc<Witnessed>>>,
 }
 
 impl LogState {
@@ -51,6 +64,7 @@ impl LogState {
             queued: AtomicUsize::new(0),
             last_signed: AtomicU64::new(unix_now()),
             stopped: AtomicBool::new(false),
+            witnessed: tokio::sync::watch::channel(None).0,
         }
     }
 
@@ -72,6 +86,31 @@ impl LogState {
             *cur = Arc::new(p);
         }
         self.last_signed.store(unix_now(), Ordering::Relaxed);
+    }
+
+    /// Publishes a newly cosigned checkpoint (witnessing only).
+    pub(crate) fn publish_witnessed(&self, w: Witnessed) {
+        self.witnessed.send_replace(Some(Arc::new(w)));
+    }
+
+    /// The latest witnessed checkpoint, if witnessing runs.
+    pub fn witnessed(&self) -> Option<Arc<Witnessed>> {
+        self.witnessed.borrow().clone()
+    }
+
+    /// Waits for witnessed checkpoints.
+    pub fn subscribe_witnessed(&self) -> tokio::sync::watch::Receiver<Option<Arc<Witnessed>>> {
+        self.witnessed.subscribe()
+    }
+
+    /// What `GetCheckpoint` and `/checkpoint` serve: the latest witnessed
+    /// checkpoint (with its cosignatures) if there is one, else the latest
+    /// log-signed checkpoint.
+    pub fn served(&self) -> Arc<Published> {
+        match self.witnessed() {
+            Some(w) => Arc::new(w.checkpoint.clone()),
+            None => self.current(),
+        }
     }
 
     /// Whether the log is healthy: not stopped, and if entries are waiting,

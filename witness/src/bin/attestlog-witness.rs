@@ -28,7 +28,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 ///   attestlog-witness serve --config /etc/attestlog-witness/witness.toml
 ///
 /// See deploy/witness.toml for a commented configuration and
-/// witness/PROTOCOL.md for the HTTP API and gossip.
+/// docs/SPEC.md (section 8) for the HTTP API and gossip.
 #[derive(Parser)]
 #[command(name = "attestlog-witness", version, verbatim_doc_comment)]
 struct Cli {

@@ -113,6 +113,10 @@ struct ServeArgs {
     /// Most admitted entries waiting before RESOURCE_EXHAUSTED.
     #[arg(long)]
     queue_limit: Option<usize>,
+    /// C2SP tlog-policy file of the witnesses to ask for cosignatures
+    /// (`witness <name> <vkey> <url>` lines and a `quorum`).
+    #[arg(long)]
+    witness_policy: Option<PathBuf>,
     /// Once listening, write the bound addresses to this file
     /// (`grpc=<addr>` and `http=<addr>` lines); useful with port 0.
     #[arg(long)]
@@ -168,6 +172,7 @@ fn main() -> anyhow::Result<()> {
                 batch_max_entries,
                 batch_max_wait_ms,
                 queue_limit,
+                witness_policy,
                 ready_file,
             } = *args;
             let mut c = match &config {
@@ -207,6 +212,9 @@ fn main() -> anyhow::Result<()> {
             }
             if let Some(v) = queue_limit {
                 c.batch.queue_limit = v;
+            }
+            if let Some(v) = witness_policy {
+                c.witnessing.policy = Some(v);
             }
             c.validate()?;
             let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -295,8 +303,40 @@ async fn serve(c: Config, ready_file: Option<PathBuf>) -> anyhow::Result<()> {
         }
         tracing::info!("shutting down: finishing the batch in flight");
     };
+    let witnessing = match &c.witnessing.policy {
+        None => None,
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading the witness policy {}", path.display()))?;
+            let policy = attestlog_core::policy::Policy::parse(&text)
+                .with_context(|| format!("parsing the witness policy {}", path.display()))?;
+            if !policy.logs.iter().any(|l| l.key == key.verifier()) {
+                tracing::warn!("the witness policy's log lines do not name this log's key");
+            }
+            tracing::info!(
+                witnesses = policy.witnesses.len(),
+                quorum = policy.quorum(),
+                "witnessing enabled"
+            );
+            Some(attestlog_server::witnessing::WitnessingConfig {
+                policy,
+                interval: std::time::Duration::from_millis(c.witnessing.interval_ms),
+                timeout: std::time::Duration::from_millis(c.witnessing.timeout_ms),
+            })
+        }
+    };
     let admission: Arc<dyn Admission> = admission;
-    attestlog_server::serve(state, key, admission, c.sequencer(), grpc, http, shutdown).await?;
+    attestlog_server::serve(
+        state,
+        key,
+        admission,
+        c.sequencer(),
+        witnessing,
+        grpc,
+        http,
+        shutdown,
+    )
+    .await?;
     tracing::info!("stopped");
     Ok(())
 }

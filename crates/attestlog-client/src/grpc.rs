@@ -1,0 +1,239 @@
+//! The log's gRPC API (`proto/attestlog/v1/log.proto`) with domain types:
+//! generated prost types stop here.
+//!
+//! Nothing returned is trusted by this module beyond its shape: callers
+//! verify checkpoints, proofs and leaves.
+
+use attestlog_core::Hash;
+use attestlog_proto::v1 as pb;
+use attestlog_proto::v1::log_client::LogClient as PbClient;
+use tonic::transport::Channel;
+
+use crate::error::ClientError;
+
+/// Most indexes one `Search` page returns (the log's limit).
+pub const SEARCH_PAGE: u32 = 1000;
+/// Most entries one `GetEntries` call returns (the log's limit).
+pub const ENTRIES_PAGE: u64 = 1024;
+/// Most indexes [`LogClient::search_all`] collects before giving up.
+pub const MAX_SEARCH_RESULTS: usize = 100_000;
+
+/// A connected client of one log.
+#[derive(Clone, Debug)]
+pub struct LogClient {
+    inner: PbClient<Channel>,
+}
+
+/// What `Submit` answered.
+#[derive(Clone, Debug)]
+pub struct Submitted {
+    /// The entry's index.
+    pub index: u64,
+    /// The canonical entry bytes.
+    pub entry: Vec<u8>,
+    /// The signed checkpoint note that includes the entry.
+    pub checkpoint: Vec<u8>,
+    /// The inclusion proof under that checkpoint.
+    pub audit_path: Vec<Hash>,
+    /// Whether the entry had been logged before.
+    pub duplicate: bool,
+}
+
+/// What to search by.
+#[derive(Clone, Debug)]
+pub enum SearchKey {
+    /// A subject's SHA-256 digest.
+    Sha256([u8; 32]),
+    /// A signer's primary fingerprint.
+    Signer(Vec<u8>),
+    /// A subject name.
+    SubjectName(String),
+}
+
+fn hashes(list: Vec<Vec<u8>>, what: &str) -> Result<Vec<Hash>, ClientError> {
+    list.iter()
+        .map(|h| {
+            Hash::from_slice(h)
+                .ok_or_else(|| ClientError::BadAnswer(format!("{what}: not 32 bytes")))
+        })
+        .collect()
+}
+
+impl LogClient {
+    /// Connects to `endpoint` (e.g. `http://127.0.0.1:7000`).
+    pub async fn connect(endpoint: &str) -> Result<LogClient, ClientError> {
+        let inner =
+            PbClient::connect(endpoint.to_owned())
+                .await
+                .map_err(|e| ClientError::Connect {
+                    endpoint: endpoint.to_owned(),
+                    reason: e.to_string(),
+                })?;
+        Ok(LogClient {
+            inner: inner.max_decoding_message_size(16 << 20),
+        })
+    }
+
+    /// Submits an attestation (see `SubmitRequest`).
+    pub async fn submit(
+        &mut self,
+        payload: Vec<u8>,
+        signature: Vec<u8>,
+        certificate: Vec<u8>,
+    ) -> Result<Submitted, ClientError> {
+        let r = self
+            .inner
+            .submit(pb::SubmitRequest {
+                payload,
+                signature,
+                certificate,
+                ..Default::default()
+            })
+            .await
+            .map_err(|s| ClientError::grpc("Submit", s))?
+            .into_inner();
+        let cp = r
+            .checkpoint
+            .ok_or_else(|| ClientError::BadAnswer("Submit answered without a checkpoint".into()))?;
+        Ok(Submitted {
+            index: r.index,
+            entry: r.entry,
+            checkpoint: cp.note,
+            audit_path: hashes(r.inclusion_proof, "inclusion proof")?,
+            duplicate: r.duplicate,
+        })
+    }
+
+    /// The log's latest signed checkpoint note.
+    pub async fn checkpoint(&mut self) -> Result<Vec<u8>, ClientError> {
+        Ok(self
+            .inner
+            .get_checkpoint(pb::GetCheckpointRequest {})
+            .await
+            .map_err(|s| ClientError::grpc("GetCheckpoint", s))?
+            .into_inner()
+            .note)
+    }
+
+    /// The audit path of `index` in the tree of `size` leaves.
+    pub async fn inclusion_proof(
+        &mut self,
+        index: u64,
+        size: u64,
+    ) -> Result<Vec<Hash>, ClientError> {
+        let r = self
+            .inner
+            .get_inclusion_proof(pb::GetInclusionProofRequest {
+                leaf: Some(pb::get_inclusion_proof_request::Leaf::Index(index)),
+                tree_size: Some(size),
+            })
+            .await
+            .map_err(|s| ClientError::grpc("GetInclusionProof", s))?
+            .into_inner();
+        hashes(r.hashes, "inclusion proof")
+    }
+
+    /// The consistency proof from `old` to `new` leaves.
+    pub async fn consistency_proof(
+        &mut self,
+        old: u64,
+        new: u64,
+    ) -> Result<Vec<Hash>, ClientError> {
+        let r = self
+            .inner
+            .get_consistency_proof(pb::GetConsistencyProofRequest {
+                old_size: old,
+                new_size: Some(new),
+            })
+            .await
+            .map_err(|s| ClientError::grpc("GetConsistencyProof", s))?
+            .into_inner();
+        hashes(r.hashes, "consistency proof")
+    }
+
+    /// Entries `[start, end)`, at most [`ENTRIES_PAGE`]; checks that the
+    /// log sent exactly these indexes, in order.
+    pub async fn entries(&mut self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, ClientError> {
+        let mut stream = self
+            .inner
+            .get_entries(pb::GetEntriesRequest { start, end })
+            .await
+            .map_err(|s| ClientError::grpc("GetEntries", s))?
+            .into_inner();
+        let mut out = Vec::new();
+        while let Some(e) = stream
+            .message()
+            .await
+            .map_err(|s| ClientError::grpc("GetEntries", s))?
+        {
+            if e.index != start + out.len() as u64 {
+                return Err(ClientError::BadAnswer(format!(
+                    "GetEntries sent index {} where {} was due",
+                    e.index,
+                    start + out.len() as u64
+                )));
+            }
+            out.push(e.data);
+        }
+        if out.len() as u64 != end.saturating_sub(start) {
+            return Err(ClientError::BadAnswer(format!(
+                "GetEntries sent {} entries for [{start}, {end})",
+                out.len()
+            )));
+        }
+        Ok(out)
+    }
+
+    /// Every index matching `key`, following pages (at most
+    /// [`MAX_SEARCH_RESULTS`]).
+    pub async fn search_all(&mut self, key: SearchKey) -> Result<Vec<u64>, ClientError> {
+        let key = match key {
+            SearchKey::Sha256(d) => pb::search_request::Key::Sha256(d.to_vec()),
+            SearchKey::Signer(f) => pb::search_request::Key::SignerFingerprint(f),
+            SearchKey::SubjectName(n) => pb::search_request::Key::SubjectName(n),
+        };
+        let mut out: Vec<u64> = Vec::new();
+        let mut from = 0;
+        loop {
+            let r = self
+                .inner
+                .search(pb::SearchRequest {
+                    key: Some(key.clone()),
+                    from_index: from,
+                    limit: SEARCH_PAGE,
+                })
+                .await
+                .map_err(|s| ClientError::grpc("Search", s))?
+                .into_inner();
+            out.extend(&r.indexes);
+            match r.next_from_index {
+                Some(next) if next > from && out.len() < MAX_SEARCH_RESULTS => from = next,
+                Some(_) if out.len() >= MAX_SEARCH_RESULTS => {
+                    return Err(ClientError::BadAnswer(format!(
+                        "Search returned more than {MAX_SEARCH_RESULTS} entries"
+                    )))
+                }
+                Some(_) => {
+                    return Err(ClientError::BadAnswer("Search pages do not advance".into()))
+                }
+                None => break,
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        Ok(out)
+    }
+
+    /// The certificate the log stores for a primary fingerprint (binary).
+    pub async fn certificate(&mut self, fingerprint: &[u8]) -> Result<Vec<u8>, ClientError> {
+        Ok(self
+            .inner
+            .get_certificate(pb::GetCertificateRequest {
+                fingerprint: fingerprint.to_vec(),
+            })
+            .await
+            .map_err(|s| ClientError::grpc("GetCertificate", s))?
+            .into_inner()
+            .data)
+    }
+}

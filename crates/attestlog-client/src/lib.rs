@@ -1,0 +1,36 @@
+//! The attestlog client library: what a package manager or installer
+//! embeds to decide whether an artifact is trustworthy.
+//!
+//! In scope:
+//! * [`policy`]: C2SP tlog-policy files (which logs and witnesses, and the
+//!   witness quorum), and [`witnessed`]: checking a cosigned checkpoint
+//!   against one;
+//! * [`quorum`] and [`report`]: the reproducible-build quorum check — at
+//!   least M distinct trusted maintainers attested this exact digest, in
+//!   entries proven to be in the log — and its outcome in plain words;
+//! * [`online`] (over [`grpc`], the log's API, and [`tiles`], its HTTP
+//!   tiles) and offline [`bundle`]s of [`tlog_proof`]s;
+//! * [`state`]: the latest verified checkpoint per log, rollback and fork
+//!   detection with split-view evidence;
+//! * [`monitor`]: following a log and alerting on watched keys and names.
+//!
+//! Out of scope: command-line parsing and printing (the `attestlog`
+//! binary), running a log or a witness (never a dependency of this crate),
+//! and OpenPGP signing: maintainers sign with their own tools.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod bundle;
+pub mod error;
+pub mod grpc;
+pub mod monitor;
+pub mod online;
+pub mod policy;
+pub mod quorum;
+pub mod report;
+pub mod state;
+pub mod tiles;
+pub mod tlog_proof;
+pub mod witnessed;
+
+pub use error::ClientError;

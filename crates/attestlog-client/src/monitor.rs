@@ -1,0 +1,409 @@
+//! Monitoring: follow a log from a stored position, check every new
+//! checkpoint for consistency, download and re-verify every entry, and
+//! raise alerts when a watched key signs anything or a watched subject
+//! name gets a new digest.
+//!
+//! Entries are checked twice over: each leaf's OpenPGP signature again
+//! (SPEC §6.5.5, against the certificate the log stores), and all leaves
+//! together, by folding their hashes into a Merkle frontier whose root
+//! must equal the signed root of the checkpoint being caught up to. So an
+//! entry the log hides from the monitor, or changes, cannot go unnoticed.
+//!
+//! The position is `<state dir>/<log id>/monitor.json` (written atomically
+//! after every page, so a monitor resumes where it stopped):
+//!
+//! ```text
+//! { "next_index": <u64>,                   entries [0, next_index) are done
+//!   "frontier": ["<base64 hash>", ...],    roots of the perfect subtrees of
+//!                                          [0, next_index), left to right
+//!   "names": { "<subject name>": ["<sha256 hex>", ...] } }
+//! ```
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+
+use attestlog_attest::openpgp::parse::Parse as _;
+use attestlog_attest::openpgp::Cert;
+use attestlog_attest::{verify_leaf, Leaf};
+use attestlog_core::{leaf_hash, node_hash, Hash};
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+
+use crate::error::ClientError;
+use crate::grpc::{LogClient, ENTRIES_PAGE};
+use crate::online::witnessed_checkpoint;
+use crate::policy::Policy;
+use crate::state::{write_atomic, StateDir};
+use crate::tiles::HttpTiles;
+
+/// The roots of the perfect subtrees covering `[0, size)`, left to right:
+/// enough to append leaves and compute the root of every size reached.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Frontier {
+    size: u64,
+    hashes: Vec<Hash>,
+}
+
+impl Frontier {
+    /// The number of leaves folded in.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Appends one leaf hash.
+    pub fn push(&mut self, leaf: Hash) {
+        let mut h = leaf;
+        let mut s = self.size;
+        while s & 1 == 1 {
+            // A complete subtree to the left of the same height: merge.
+            let Some(left) = self.hashes.pop() else { break };
+            h = node_hash(&left, &h);
+            s >>= 1;
+        }
+        self.hashes.push(h);
+        self.size += 1;
+    }
+
+    /// The RFC 9162 root of the leaves folded in.
+    pub fn root(&self) -> Hash {
+        let mut it = self.hashes.iter().rev();
+        let Some(mut h) = it.next().copied() else {
+            return Hash::EMPTY_ROOT;
+        };
+        for left in it {
+            h = node_hash(left, &h);
+        }
+        h
+    }
+}
+
+/// What to watch for.
+#[derive(Clone, Debug, Default)]
+pub struct Watch {
+    /// Key fingerprints (primary or signing key), upper-case hex.
+    pub fingerprints: Vec<String>,
+    /// Subject names.
+    pub names: Vec<String>,
+}
+
+impl Watch {
+    /// Normalizes a fingerprint as written by gpg (spaces, any case).
+    pub fn normalize(fp: &str) -> String {
+        fp.chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+            .to_ascii_uppercase()
+    }
+}
+
+/// One alert.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Alert {
+    /// `key` (a watched key signed), `name` (a watched name got a new
+    /// digest) or `invalid` (an entry failed re-verification).
+    pub kind: &'static str,
+    /// The entry's index.
+    pub index: u64,
+    /// The signer's primary fingerprint.
+    pub primary: String,
+    /// The signing (sub)key's fingerprint.
+    pub signing_key: String,
+    /// Subjects as `name sha256:hex`.
+    pub subjects: Vec<String>,
+    /// In words.
+    pub message: String,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+struct Position {
+    next_index: u64,
+    frontier: Vec<String>,
+    names: BTreeMap<String, Vec<String>>,
+}
+
+/// A monitor of one log.
+pub struct Monitor {
+    policy: Policy,
+    state: StateDir,
+    watch: Watch,
+    tiles: Option<HttpTiles>,
+    position_path: PathBuf,
+    frontier: Frontier,
+    names: BTreeMap<String, Vec<String>>,
+    certs: HashMap<Vec<u8>, Option<Cert>>,
+}
+
+impl Monitor {
+    /// A monitor for `origin` (a log of `policy`), resuming from the
+    /// position in `state` if there is one. With `tiles`, entries are read
+    /// from the log's entry bundles; otherwise with gRPC `GetEntries`.
+    pub fn open(
+        policy: Policy,
+        origin: &str,
+        state: StateDir,
+        watch: Watch,
+        tiles: Option<HttpTiles>,
+    ) -> Result<Monitor, ClientError> {
+        if policy.log(origin).is_none() {
+            return Err(ClientError::CheckpointUntrusted(format!(
+                "the policy trusts no log with origin {origin:?}"
+            )));
+        }
+        let position_path = state.log_dir(origin).join("monitor.json");
+        let mut m = Monitor {
+            policy,
+            state,
+            watch,
+            tiles,
+            position_path,
+            frontier: Frontier::default(),
+            names: BTreeMap::new(),
+            certs: HashMap::new(),
+        };
+        m.load_position()?;
+        Ok(m)
+    }
+
+    /// The next index to read.
+    pub fn position(&self) -> u64 {
+        self.frontier.size
+    }
+
+    fn load_position(&mut self) -> Result<(), ClientError> {
+        let bad = |reason: String| ClientError::State {
+            path: self.position_path.display().to_string(),
+            reason,
+        };
+        let bytes = match std::fs::read(&self.position_path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(ClientError::io(&self.position_path, e)),
+        };
+        let p: Position = serde_json::from_slice(&bytes).map_err(|e| bad(e.to_string()))?;
+        let hashes = p
+            .frontier
+            .iter()
+            .map(|h| attestlog_core::proof::parse_base64_hash(h).map_err(|e| bad(e.to_string())))
+            .collect::<Result<Vec<_>, _>>()?;
+        if hashes.len() != p.next_index.count_ones() as usize {
+            return Err(bad("the frontier does not match the position".into()));
+        }
+        self.frontier = Frontier {
+            size: p.next_index,
+            hashes,
+        };
+        self.names = p.names;
+        Ok(())
+    }
+
+    fn save_position(&self) -> Result<(), ClientError> {
+        let p = Position {
+            next_index: self.frontier.size,
+            frontier: self
+                .frontier
+                .hashes
+                .iter()
+                .map(|h| base64::engine::general_purpose::STANDARD.encode(h.0))
+                .collect(),
+            names: self.names.clone(),
+        };
+        let bytes = serde_json::to_vec_pretty(&p).map_err(|e| ClientError::State {
+            path: self.position_path.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        write_atomic(&self.position_path, &bytes)
+    }
+
+    /// One round: verify the log's current checkpoint against the policy
+    /// and the stored one, read every entry up to it, check each and all
+    /// of them against the signed root, and report alerts. Returns the
+    /// number of entries read. `progress(done, total)` is called after
+    /// each page.
+    pub async fn step(
+        &mut self,
+        client: &mut LogClient,
+        mut on_alert: impl FnMut(Alert),
+        mut progress: impl FnMut(u64, u64),
+    ) -> Result<u64, ClientError> {
+        let cp = witnessed_checkpoint(client, &self.policy, &[]).await?;
+        let log_key = self.policy.logs[cp.log].key.clone();
+        self.state
+            .advance(&log_key, &cp.note, client, self.tiles.as_ref())
+            .await?;
+        let size = cp.checkpoint.size;
+        let start = self.frontier.size;
+        if size < start {
+            // advance() accepted it, so it is an older checkpoint that the
+            // log proved to be a prefix of what we have read: nothing new.
+            return Ok(0);
+        }
+        while self.frontier.size < size {
+            let from = self.frontier.size;
+            let page = self.fetch(client, from, size).await?;
+            for (i, leaf) in page.into_iter().enumerate() {
+                self.check_entry(from + i as u64, &leaf, client, &mut on_alert)
+                    .await;
+                self.frontier.push(leaf_hash(&leaf));
+            }
+            if self.frontier.size < size {
+                self.save_position()?;
+            }
+            progress(self.frontier.size - start, size - start);
+        }
+        if self.frontier.root() != cp.checkpoint.root {
+            return Err(ClientError::BadAnswer(format!(
+                "the {size} entries read do not hash to the signed root of the checkpoint of size {size}"
+            )));
+        }
+        self.save_position()?;
+        Ok(size - start)
+    }
+
+    async fn fetch(
+        &self,
+        client: &mut LogClient,
+        from: u64,
+        size: u64,
+    ) -> Result<Vec<Vec<u8>>, ClientError> {
+        match &self.tiles {
+            Some(t) => {
+                let bundle = from / 256;
+                let width = (size - bundle * 256).min(256) as u16;
+                let t = t.clone();
+                let all = tokio::task::spawn_blocking(move || t.entries(bundle, width))
+                    .await
+                    .map_err(|e| ClientError::BadAnswer(format!("tile reader: {e}")))??;
+                Ok(all.into_iter().skip((from % 256) as usize).collect())
+            }
+            None => {
+                let end = (from + ENTRIES_PAGE).min(size);
+                client.entries(from, end).await
+            }
+        }
+    }
+
+    async fn cert(&mut self, client: &mut LogClient, fp: &[u8]) -> Option<Cert> {
+        if let Some(c) = self.certs.get(fp) {
+            return c.clone();
+        }
+        let c = client
+            .certificate(fp)
+            .await
+            .ok()
+            .and_then(|b| Cert::from_bytes(&b).ok());
+        self.certs.insert(fp.to_vec(), c.clone());
+        c
+    }
+
+    async fn check_entry(
+        &mut self,
+        index: u64,
+        bytes: &[u8],
+        client: &mut LogClient,
+        on_alert: &mut impl FnMut(Alert),
+    ) {
+        let invalid = |primary: String, message: String| Alert {
+            kind: "invalid",
+            index,
+            primary,
+            signing_key: String::new(),
+            subjects: Vec::new(),
+            message,
+        };
+        let leaf = match Leaf::decode(bytes) {
+            Ok(l) => l,
+            Err(e) => {
+                return on_alert(invalid(
+                    String::new(),
+                    format!("entry {index} is not a valid leaf: {e}"),
+                ))
+            }
+        };
+        let primary = leaf.primary_fingerprint().to_hex();
+        let signing_key = leaf.signing_fingerprint().to_hex();
+        let Some(cert) = self
+            .cert(client, leaf.primary_fingerprint().as_bytes())
+            .await
+        else {
+            return on_alert(invalid(
+                primary,
+                format!("entry {index}: the log has no certificate for its signer"),
+            ));
+        };
+        let verified = match verify_leaf(bytes, &cert) {
+            Ok(v) => v,
+            Err(e) => {
+                return on_alert(invalid(
+                    primary,
+                    format!("entry {index}: the signature does not verify again: {e}"),
+                ))
+            }
+        };
+        let subjects: Vec<String> = verified
+            .statement()
+            .subjects()
+            .iter()
+            .map(|s| format!("{} sha256:{}", s.name, hex::encode(s.sha256)))
+            .collect();
+        if self
+            .watch
+            .fingerprints
+            .iter()
+            .any(|w| *w == primary || *w == signing_key)
+        {
+            on_alert(Alert {
+                kind: "key",
+                index,
+                primary: primary.clone(),
+                signing_key: signing_key.clone(),
+                subjects: subjects.clone(),
+                message: format!(
+                    "watched key {primary} signed entry {index} ({}): if this was not you, your key is being used by someone else",
+                    subjects.join(", ")
+                ),
+            });
+        }
+        for s in verified.statement().subjects() {
+            if !self.watch.names.contains(&s.name) {
+                continue;
+            }
+            let digest = hex::encode(s.sha256);
+            let seen = self.names.entry(s.name.clone()).or_default();
+            if seen.contains(&digest) {
+                continue;
+            }
+            seen.push(digest.clone());
+            on_alert(Alert {
+                kind: "name",
+                index,
+                primary: primary.clone(),
+                signing_key: signing_key.clone(),
+                subjects: subjects.clone(),
+                message: format!(
+                    "watched name {:?} has a new digest sha256:{digest} in entry {index}, signed by {primary}",
+                    s.name
+                ),
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use attestlog_core::tree::InMemoryTree;
+
+    #[test]
+    fn frontier_matches_the_tree() {
+        let mut f = Frontier::default();
+        let mut t = InMemoryTree::new();
+        assert_eq!(f.root(), t.root());
+        for i in 0..300u32 {
+            let h = leaf_hash(&i.to_be_bytes());
+            f.push(h);
+            t.push(h);
+            assert_eq!(f.root(), t.root(), "size {}", i + 1);
+            assert_eq!(f.hashes.len(), f.size.count_ones() as usize);
+        }
+    }
+}

@@ -1,0 +1,214 @@
+//! Gathering what the quorum check needs from a live log: a checkpoint the
+//! policy accepts, every entry for a digest with its certificate and
+//! inclusion proof, and trusted maintainers' entries that name the same
+//! subject with another digest.
+//!
+//! Everything fetched is checked later by [`crate::quorum::evaluate`];
+//! this module only asks and keeps the answers apart.
+
+use std::collections::HashMap;
+
+use attestlog_attest::openpgp::parse::Parse as _;
+use attestlog_attest::openpgp::Cert;
+use attestlog_attest::{verify_leaf, Keyring, Leaf};
+
+use crate::bundle::{Bundle, BundleEntry};
+use crate::error::ClientError;
+use crate::grpc::{LogClient, SearchKey};
+use crate::policy::Policy;
+use crate::quorum::{display_name, Candidate};
+use crate::report::Conflict;
+use crate::tlog_proof::TlogProof;
+use crate::witnessed::{merge_notes, unverified_size, verify_checkpoint, WitnessedCheckpoint};
+
+/// Fetches the log's checkpoint, joins the cosignatures of any `extra`
+/// notes over the same checkpoint (from witnesses or files), and returns
+/// the largest candidate that the policy accepts — or, if none does, the
+/// error of the largest.
+pub async fn witnessed_checkpoint(
+    client: &mut LogClient,
+    policy: &Policy,
+    extra: &[Vec<u8>],
+) -> Result<WitnessedCheckpoint, ClientError> {
+    let from_log = client.checkpoint().await?;
+    let mut candidates = vec![merge_notes(&from_log, extra)?];
+    for e in extra {
+        candidates.push(merge_notes(e, extra)?);
+    }
+    candidates.sort_by_key(|n| std::cmp::Reverse(unverified_size(n).unwrap_or(0)));
+    let mut first_err = None;
+    for c in &candidates {
+        match verify_checkpoint(policy, c) {
+            Ok(v) => return Ok(v),
+            Err(e) => {
+                first_err.get_or_insert(e);
+            }
+        }
+    }
+    Err(first_err.unwrap_or_else(|| ClientError::CheckpointUntrusted("no checkpoint".into())))
+}
+
+/// Fetches one entry.
+pub async fn entry(client: &mut LogClient, index: u64) -> Result<Vec<u8>, ClientError> {
+    client
+        .entries(index, index + 1)
+        .await?
+        .pop()
+        .ok_or_else(|| ClientError::BadAnswer(format!("no entry {index}")))
+}
+
+/// Every entry the log indexes under `digest` within the checkpoint's
+/// tree, with its logged certificate and its inclusion proof.
+pub async fn candidates(
+    client: &mut LogClient,
+    digest: &[u8; 32],
+    cp: &WitnessedCheckpoint,
+) -> Result<Vec<Candidate>, ClientError> {
+    let size = cp.checkpoint.size;
+    let mut certs: HashMap<Vec<u8>, Option<Vec<u8>>> = HashMap::new();
+    let mut out = Vec::new();
+    for index in client.search_all(SearchKey::Sha256(*digest)).await? {
+        if index >= size {
+            continue; // logged after the checkpoint: not provable under it
+        }
+        let leaf = entry(client, index).await?;
+        let logged_certificate = match Leaf::decode(&leaf) {
+            Ok(l) => {
+                let fp = l.primary_fingerprint().as_bytes().to_vec();
+                match certs.get(&fp) {
+                    Some(c) => c.clone(),
+                    None => {
+                        let c = client.certificate(&fp).await.ok();
+                        certs.insert(fp, c.clone());
+                        c
+                    }
+                }
+            }
+            Err(_) => None,
+        };
+        let audit_path = client.inclusion_proof(index, size).await?;
+        out.push(Candidate {
+            index,
+            leaf,
+            logged_certificate,
+            audit_path,
+            checkpoint: cp.note.clone(),
+        });
+    }
+    Ok(out)
+}
+
+/// Entries by trusted maintainers, within the checkpoint's tree, that give
+/// one of the subject names of `found` another digest. Each is verified
+/// against the trusted certificate before it is reported.
+pub async fn conflicts(
+    client: &mut LogClient,
+    digest: &[u8; 32],
+    found: &[Candidate],
+    keyring: &Keyring,
+    size: u64,
+) -> Result<Vec<Conflict>, ClientError> {
+    let mut names: Vec<String> = Vec::new();
+    for c in found {
+        let Ok(leaf) = Leaf::decode(&c.leaf) else {
+            continue;
+        };
+        let Ok(st) = attestlog_attest::Statement::parse(leaf.statement()) else {
+            continue;
+        };
+        for s in st.subjects() {
+            if s.sha256 == *digest && !names.contains(&s.name) {
+                names.push(s.name.clone());
+            }
+        }
+    }
+    let seen: Vec<u64> = found.iter().map(|c| c.index).collect();
+    let mut out = Vec::new();
+    for name in names {
+        for index in client
+            .search_all(SearchKey::SubjectName(name.clone()))
+            .await?
+        {
+            if index >= size || seen.contains(&index) {
+                continue;
+            }
+            let bytes = entry(client, index).await?;
+            let Ok(leaf) = Leaf::decode(&bytes) else {
+                continue;
+            };
+            let Some(cert) = keyring.get(leaf.primary_fingerprint()) else {
+                continue;
+            };
+            let Ok(v) = verify_leaf(&bytes, &cert) else {
+                continue;
+            };
+            for s in v.statement().subjects() {
+                if s.name == name && s.sha256 != *digest {
+                    out.push(Conflict {
+                        index,
+                        signer: format!(
+                            "{} ({})",
+                            display_name(&cert),
+                            cert.fingerprint().to_hex()
+                        ),
+                        subject: name.clone(),
+                        digest: hex::encode(s.sha256),
+                    });
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Packs candidates into an offline bundle.
+pub fn to_bundle(digest: &[u8; 32], candidates: &[Candidate]) -> Bundle {
+    Bundle {
+        digest: *digest,
+        entries: candidates
+            .iter()
+            .map(|c| BundleEntry {
+                leaf: c.leaf.clone(),
+                certificate: c.logged_certificate.clone().unwrap_or_default(),
+                proof: TlogProof {
+                    extra: None,
+                    index: c.index,
+                    audit_path: c.audit_path.clone(),
+                    checkpoint: c.checkpoint.clone(),
+                }
+                .to_bytes(),
+            })
+            .collect(),
+    }
+}
+
+/// Reads candidates back from a bundle, with no network.
+pub fn from_bundle(bundle: &Bundle) -> Result<Vec<Candidate>, ClientError> {
+    bundle
+        .entries
+        .iter()
+        .map(|e| {
+            let p = e.tlog_proof()?;
+            let logged_certificate = if e.certificate.is_empty() {
+                None
+            } else {
+                // Informational (trust comes from the verifier's keyring),
+                // but a bundle whose certificate does not parse is corrupt.
+                Cert::from_bytes(&e.certificate).map_err(|err| {
+                    ClientError::Bundle(format!(
+                        "the certificate of entry {} does not parse: {err}",
+                        p.index
+                    ))
+                })?;
+                Some(e.certificate.clone())
+            };
+            Ok(Candidate {
+                index: p.index,
+                leaf: e.leaf.clone(),
+                logged_certificate,
+                audit_path: p.audit_path,
+                checkpoint: p.checkpoint,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,208 @@
+//! The reproducible-build quorum check: did at least M distinct trusted
+//! maintainers attest this exact digest, in entries provably in a log
+//! whose checkpoint the witness policy accepts?
+//!
+//! The check is the same online and offline; only where the
+//! [`Candidate`]s come from differs ([`crate::online`] asks the log,
+//! [`crate::bundle`] reads a file). For each candidate, in order:
+//!
+//! 1. its checkpoint passes the tlog-policy ([`crate::witnessed`]);
+//! 2. its audit path leads from the leaf hash to that checkpoint's root;
+//! 3. its signer's primary key is in the trusted keyring;
+//! 4. the leaf's OpenPGP signature verifies again under the log's rules
+//!    ([`attestlog_attest::verify_leaf`], SPEC §6.5.5) against the trusted
+//!    certificate (merged with the logged one, which can only add what the
+//!    primary key signed);
+//! 5. the signed statement names this exact SHA-256 digest.
+//!
+//! Passing candidates are counted once per primary fingerprint.
+
+use std::collections::BTreeMap;
+
+use attestlog_attest::openpgp::parse::Parse as _;
+use attestlog_attest::openpgp::{Cert, Fingerprint};
+use attestlog_attest::{verify_leaf, Keyring, Leaf};
+use attestlog_core::proof::verify_inclusion;
+use attestlog_core::{leaf_hash, Hash};
+
+use crate::policy::Policy;
+use crate::report::{Attestation, Conflict, Rejected, Report, TrustedMaintainer};
+use crate::witnessed::verify_checkpoint;
+
+/// One entry to check.
+#[derive(Clone, Debug)]
+pub struct Candidate {
+    /// The entry's index in the log.
+    pub index: u64,
+    /// The canonical leaf bytes.
+    pub leaf: Vec<u8>,
+    /// The signer certificate as the log stores it, if fetched.
+    pub logged_certificate: Option<Vec<u8>>,
+    /// The inclusion proof of `index` under `checkpoint`.
+    pub audit_path: Vec<Hash>,
+    /// The signed (cosigned) checkpoint note the proof is for.
+    pub checkpoint: Vec<u8>,
+}
+
+/// What the verifier trusts about maintainers.
+pub struct Maintainers<'k> {
+    /// Their certificates.
+    pub keyring: &'k Keyring,
+    /// How many distinct maintainers must attest.
+    pub threshold: usize,
+}
+
+/// The primary user ID of a certificate, or its fingerprint.
+pub fn display_name(cert: &Cert) -> String {
+    cert.userids()
+        .next()
+        .map(|u| String::from_utf8_lossy(u.userid().value()).into_owned())
+        .unwrap_or_else(|| cert.fingerprint().to_hex())
+}
+
+/// Runs the check over `candidates` for `digest`.
+pub fn evaluate(
+    digest: &[u8; 32],
+    candidates: &[Candidate],
+    policy: &Policy,
+    maintainers: &Maintainers<'_>,
+    conflicts: Vec<Conflict>,
+) -> Report {
+    let mut accepted: Vec<Attestation> = Vec::new();
+    let mut rejected: Vec<Rejected> = Vec::new();
+    let mut checkpoints: BTreeMap<u64, String> = BTreeMap::new();
+    for c in candidates {
+        match check_one(digest, c, policy, maintainers.keyring) {
+            Ok((a, size, origin)) => {
+                checkpoints.insert(size, origin);
+                accepted.push(a);
+            }
+            Err(r) => rejected.push(r),
+        }
+    }
+    let mut distinct: Vec<String> = accepted.iter().map(|a| a.fingerprint.clone()).collect();
+    distinct.sort();
+    distinct.dedup();
+    let missing: Vec<TrustedMaintainer> = maintainers
+        .keyring
+        .fingerprints()
+        .into_iter()
+        .filter(|fp| !distinct.contains(&fp.to_hex()))
+        .filter_map(|fp| {
+            maintainers.keyring.get(&fp).map(|cert| TrustedMaintainer {
+                fingerprint: fp.to_hex(),
+                name: display_name(&cert),
+            })
+        })
+        .collect();
+    Report {
+        digest: hex::encode(digest),
+        threshold: maintainers.threshold,
+        distinct_maintainers: distinct.len(),
+        passed: distinct.len() >= maintainers.threshold
+            && maintainers.threshold > 0
+            && !rejected.iter().any(|r| r.integrity),
+        checkpoints: checkpoints
+            .into_iter()
+            .map(|(size, origin)| format!("{origin} at size {size}"))
+            .collect(),
+        attestations: accepted,
+        rejected,
+        missing,
+        conflicts,
+    }
+}
+
+fn check_one(
+    digest: &[u8; 32],
+    c: &Candidate,
+    policy: &Policy,
+    keyring: &Keyring,
+) -> Result<(Attestation, u64, String), Rejected> {
+    let fail = |integrity: bool| {
+        move |signer: Option<String>, reason: String| Rejected {
+            index: c.index,
+            signer,
+            reason,
+            integrity,
+        }
+    };
+    let (reject, broken) = (fail(false), fail(true));
+    let leaf = Leaf::decode(&c.leaf).map_err(|e| {
+        broken(
+            None,
+            format!("the entry is not a valid attestlog leaf: {e}"),
+        )
+    })?;
+    let fp: Fingerprint = leaf.primary_fingerprint().clone();
+    let signer_text = |name: Option<String>| match name {
+        Some(n) => format!("{n} ({})", fp.to_hex()),
+        None => fp.to_hex(),
+    };
+    let logged: Option<Cert> = c
+        .logged_certificate
+        .as_deref()
+        .and_then(|b| Cert::from_bytes(b).ok())
+        .filter(|cert| cert.fingerprint() == fp);
+    let logged_name = logged.as_ref().map(display_name);
+    let cp = verify_checkpoint(policy, &c.checkpoint).map_err(|e| {
+        broken(
+            Some(signer_text(logged_name.clone())),
+            format!("its checkpoint is not acceptable: {e}"),
+        )
+    })?;
+    verify_inclusion(
+        &leaf_hash(&c.leaf),
+        c.index,
+        cp.checkpoint.size,
+        &c.audit_path,
+        &cp.checkpoint.root,
+    )
+    .map_err(|e| {
+        broken(
+            Some(signer_text(logged_name.clone())),
+            format!(
+                "its inclusion proof does not lead to the root of the checkpoint of size {}: {e}",
+                cp.checkpoint.size
+            ),
+        )
+    })?;
+    let Some(trusted) = keyring.get(&fp) else {
+        return Err(reject(
+            Some(signer_text(logged_name)),
+            "the signer is not in your trusted keyring, so this attestation does not count".into(),
+        ));
+    };
+    let name = display_name(&trusted);
+    let cert = match logged {
+        Some(l) => (*trusted)
+            .clone()
+            .merge_public(l)
+            .unwrap_or((*trusted).clone()),
+        None => (*trusted).clone(),
+    };
+    let verified = verify_leaf(&c.leaf, &cert).map_err(|e| {
+        reject(
+            Some(signer_text(Some(name.clone()))),
+            format!("the signature does not verify against your trusted certificate: {e}"),
+        )
+    })?;
+    let subjects = verified.statement().subjects();
+    let Some(subject) = subjects.iter().find(|s| s.sha256 == *digest) else {
+        return Err(reject(
+            Some(signer_text(Some(name))),
+            "the signed statement does not name this digest".into(),
+        ));
+    };
+    Ok((
+        Attestation {
+            index: c.index,
+            fingerprint: fp.to_hex(),
+            maintainer: name,
+            subject: subject.name.clone(),
+            verified_at: leaf.verified_at(),
+        },
+        cp.checkpoint.size,
+        cp.checkpoint.origin,
+    ))
+}

@@ -1,0 +1,259 @@
+//! Getting the log's checkpoints cosigned by its witnesses (C2SP
+//! tlog-witness, client side), at its own cadence.
+//!
+//! Every `interval` (default 1 s), if the tree grew since the last round,
+//! the log sends `add-checkpoint` to every witness of its policy in
+//! parallel, each with its own timeout (default 1 s): `old <size the
+//! witness last cosigned>`, a consistency proof from there, and the
+//! log-signed checkpoint. A 200 carries the witness's `cosignature/v1`
+//! line, which is verified before it is kept; a 409 tells the witness's
+//! size, and the request is resent once with a fresh proof; a 422 for our
+//! own checkpoint is an alarm (error log and metric), not retried for that
+//! checkpoint. A witness that is down, slow or answers garbage only misses
+//! its own cosignature; rounds retry witnesses that have not cosigned the
+//! current checkpoint.
+//!
+//! The result is published as the *witnessed* checkpoint: the log-signed
+//! note plus every cosignature collected for it. `GetCheckpoint` and
+//! `/checkpoint` serve it, and `Submit` can wait for one that includes the
+//! entry and meets the policy's quorum.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use attestlog_core::cosignature;
+use attestlog_core::note::{Note, NoteSignature, NoteVerifier as _};
+use attestlog_core::policy::{Policy, PolicyWitness};
+use attestlog_core::proof::{prove_consistency, to_base64_lines};
+use hyper::Method;
+
+use crate::state::{LogState, Published, Witnessed};
+
+/// Largest response read from a witness.
+const MAX_WITNESS_RESPONSE: usize = 64 * 1024;
+
+/// Witnessing settings.
+#[derive(Clone, Debug)]
+pub struct WitnessingConfig {
+    /// The witnesses (with URLs) and the quorum.
+    pub policy: Policy,
+    /// Time between rounds.
+    pub interval: Duration,
+    /// Timeout of one request to one witness.
+    pub timeout: Duration,
+}
+
+/// What one witness answered this round.
+enum Outcome {
+    Cosigned(NoteSignature, u64),
+    /// The witness said it is at another size.
+    Conflict(u64),
+    /// The witness refused our checkpoint as inconsistent: an alarm.
+    Refused(String),
+    Failed(String),
+}
+
+/// Runs witnessing rounds until `stop` turns true.
+pub async fn run(
+    state: Arc<LogState>,
+    config: WitnessingConfig,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let witnesses: Vec<PolicyWitness> = config
+        .policy
+        .witnesses
+        .iter()
+        .filter(|w| w.url.is_some())
+        .cloned()
+        .collect();
+    if witnesses.is_empty() {
+        tracing::warn!("the witness policy names no witness with a URL; nothing to do");
+        return;
+    }
+    // The size each witness last cosigned, as far as we know.
+    let mut sizes: HashMap<String, u64> = HashMap::new();
+    // For the checkpoint being witnessed: cosignatures so far, and
+    // witnesses that refused it.
+    let mut round_for: Option<Arc<Published>> = None;
+    let mut collected: HashMap<String, NoteSignature> = HashMap::new();
+    let mut refused: HashSet<String> = HashSet::new();
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(config.interval) => {}
+            _ = stop.changed() => {}
+        }
+        if *stop.borrow() {
+            break;
+        }
+        let cur = state.current();
+        if round_for.as_ref().is_none_or(|r| r.size != cur.size) {
+            round_for = Some(cur.clone());
+            collected.clear();
+            refused.clear();
+        }
+        let pending: Vec<&PolicyWitness> = witnesses
+            .iter()
+            .filter(|w| !collected.contains_key(&w.name) && !refused.contains(&w.name))
+            .collect();
+        if pending.is_empty() {
+            continue;
+        }
+        let asks = pending.iter().map(|w| {
+            let (state, cur, w) = (state.clone(), cur.clone(), (*w).clone());
+            let old = sizes.get(&w.name).copied().unwrap_or(0).min(cur.size);
+            let timeout = config.timeout;
+            async move {
+                let mut outcome = ask(&state, &w, &cur, old, timeout).await;
+                if let Outcome::Conflict(theirs) = outcome {
+                    if theirs <= cur.size && theirs != old {
+                        outcome = ask(&state, &w, &cur, theirs, timeout).await;
+                    } else {
+                        outcome = Outcome::Refused(format!(
+                            "witness is at size {theirs}, which does not extend to our {}",
+                            cur.size
+                        ));
+                    }
+                }
+                (w.name.clone(), outcome)
+            }
+        });
+        let mut changed = false;
+        for (name, outcome) in futures_join_all(asks).await {
+            match outcome {
+                Outcome::Cosigned(sig, size) => {
+                    sizes.insert(name.clone(), size);
+                    state.metrics.witness_result(&name, "cosigned");
+                    collected.insert(name, sig);
+                    changed = true;
+                }
+                Outcome::Conflict(size) => {
+                    sizes.insert(name.clone(), size);
+                    state.metrics.witness_result(&name, "conflict");
+                }
+                Outcome::Refused(why) => {
+                    tracing::error!(witness = %name, size = cur.size, reason = %why,
+                        "ALARM: a witness refused our checkpoint as inconsistent with what it saw");
+                    state.metrics.witness_result(&name, "refused");
+                    refused.insert(name);
+                }
+                Outcome::Failed(why) => {
+                    tracing::warn!(witness = %name, reason = %why, "witness did not cosign; will retry");
+                    state.metrics.witness_result(&name, "failed");
+                }
+            }
+        }
+        if changed {
+            publish(&state, &config.policy, &cur, &collected);
+        }
+    }
+}
+
+/// Joins futures concurrently (a tiny `join_all`, to avoid a dependency).
+async fn futures_join_all<F: std::future::Future + Send + 'static>(
+    futs: impl Iterator<Item = F>,
+) -> Vec<F::Output>
+where
+    F::Output: Send + 'static,
+{
+    let handles: Vec<_> = futs.map(tokio::spawn).collect();
+    let mut out = Vec::with_capacity(handles.len());
+    for h in handles {
+        if let Ok(v) = h.await {
+            out.push(v);
+        }
+    }
+    out
+}
+
+fn publish(
+    state: &LogState,
+    policy: &Policy,
+    cur: &Published,
+    collected: &HashMap<String, NoteSignature>,
+) {
+    let Ok(mut note) = Note::parse(&cur.note) else {
+        return;
+    };
+    let mut names: Vec<&String> = collected.keys().collect();
+    names.sort();
+    for name in names {
+        let _ = note.add_signature(collected[name].clone());
+    }
+    let cosigners: HashSet<String> = collected.keys().cloned().collect();
+    let quorum_met = policy.quorum_met(&cosigners);
+    state.publish_witnessed(Witnessed {
+        checkpoint: Published {
+            size: cur.size,
+            root: cur.root,
+            note: note.to_bytes(),
+        },
+        cosigners,
+        quorum_met,
+    });
+}
+
+/// Sends one `add-checkpoint` and interprets the answer.
+async fn ask(
+    state: &LogState,
+    w: &PolicyWitness,
+    cur: &Published,
+    old: u64,
+    timeout: Duration,
+) -> Outcome {
+    let Some(base) = &w.url else {
+        return Outcome::Failed("no URL".into());
+    };
+    let proof = match prove_consistency(state.store.as_ref(), old, cur.size) {
+        Ok(p) => p,
+        Err(e) => return Outcome::Failed(format!("building the proof: {e}")),
+    };
+    let mut body = format!("old {old}\n{}\n", to_base64_lines(&proof)).into_bytes();
+    body.extend_from_slice(&cur.note);
+    let url = format!("{}/add-checkpoint", base.trim_end_matches('/'));
+    let resp = match attestlog_http::request(
+        Method::POST,
+        &url,
+        body,
+        timeout,
+        MAX_WITNESS_RESPONSE,
+    )
+    .await
+    {
+        Ok(r) => r,
+        Err(e) => return Outcome::Failed(e.to_string()),
+    };
+    let text = String::from_utf8_lossy(&resp.body);
+    match resp.status {
+        200 => match find_cosignature(w, cur, &resp.body) {
+            Some(sig) => Outcome::Cosigned(sig, cur.size),
+            None => Outcome::Failed("200 without a valid cosignature from this witness".into()),
+        },
+        // C2SP tlog-witness: 409 carries the witness's latest size.
+        409 => match text.trim().parse::<u64>() {
+            Ok(n) => Outcome::Conflict(n),
+            Err(_) => Outcome::Failed(format!("409 with an unreadable size {:?}", text.trim())),
+        },
+        422 => Outcome::Refused(text.trim().to_owned()),
+        s => Outcome::Failed(format!("HTTP {s}: {}", text.trim())),
+    }
+}
+
+/// Finds and verifies this witness's cosignature among the signature lines
+/// of a 200 answer.
+fn find_cosignature(w: &PolicyWitness, cur: &Published, body: &[u8]) -> Option<NoteSignature> {
+    let note = Note::parse(&cur.note).ok()?;
+    let mut joined = note.text().as_bytes().to_vec();
+    joined.push(b'\n');
+    joined.extend_from_slice(body);
+    let lines = Note::parse(&joined).ok()?;
+    lines
+        .signatures()
+        .iter()
+        .find(|s| {
+            s.name == w.key.name()
+                && s.key_id == w.key.key_id()
+                && cosignature::verify(&w.key, note.text(), s).is_ok()
+        })
+        .cloned()
+}
