@@ -13,33 +13,7 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 
-# Debian packages and why:
-#   golang-go, golang-golang-x-mod-dev  the Go sumdb tlog/note cross-check
-#   gnupg, sq                           signing with the real OpenPGP tools
-#   protobuf-compiler                   protoc for the gRPC schema in proto/
-#   clang, libclang-dev                 bindgen for RocksDB's C++ bindings
-#   pkg-config                          -sys crates locating system libraries
-# nettle-dev is not needed: sequoia uses its pure-Rust backend (README).
-PACKAGES=(golang-go golang-golang-x-mod-dev gnupg sq protobuf-compiler clang libclang-dev pkg-config)
-
-missing=()
-for p in "${PACKAGES[@]}"; do
-    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
-        missing+=("$p")
-    fi
-done
-if ((${#missing[@]})); then
-    echo "==> installing Debian packages: ${missing[*]}"
-    SUDO=()
-    if [ "$(id -u)" -ne 0 ]; then SUDO=(sudo -n); fi
-    export DEBIAN_FRONTEND=noninteractive
-    "${SUDO[@]}" apt-get -o DPkg::Lock::Timeout=600 update -qq
-    "${SUDO[@]}" apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}"
-fi
-
-if command -v rustup >/dev/null 2>&1; then
-    rustup component add rustfmt clippy >/dev/null 2>&1 || true
-fi
+./scripts/install-deps.sh
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/attestlog-target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"

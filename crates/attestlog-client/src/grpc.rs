@@ -60,7 +60,7 @@ fn hashes(list: Vec<Vec<u8>>, what: &str) -> Result<Vec<Hash>, ClientError> {
 }
 
 impl LogClient {
-    /// Connects to `endpoint` (e.g. `http://127.0.0.1:7000`).
+    /// Connects to `endpoint` (e.g. `http://127.0.0.1:7300`).
     pub async fn connect(endpoint: &str) -> Result<LogClient, ClientError> {
         let inner =
             PbClient::connect(endpoint.to_owned())

@@ -493,10 +493,15 @@ impl Policy {
             })
             .collect();
         format!(
-            "group {} needs {} of {}: {}",
+            "group {} needs {} of {} ({}): {}",
             lossy(&g.name),
             g.required(),
             g.members.len(),
+            if met.get(i).copied().unwrap_or(false) {
+                "met"
+            } else {
+                "not met"
+            },
             parts.join(", ")
         )
     }

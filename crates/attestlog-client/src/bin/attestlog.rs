@@ -65,7 +65,7 @@ enum Command {
 #[derive(Args, Clone)]
 struct LogArgs {
     /// The log's gRPC endpoint.
-    #[arg(long, env = "ATTESTLOG_LOG", default_value = "http://127.0.0.1:7000")]
+    #[arg(long, env = "ATTESTLOG_LOG", default_value = "http://127.0.0.1:7300")]
     log: String,
 }
 

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs what building and testing attestlog needs on Debian, if missing:
+# Debian packages (apt-get, as root or with sudo) and Rust components.
+# Called by scripts/test.sh and deploy/local/up.sh; safe to run repeatedly.
+set -euo pipefail
+
+# Debian packages and why:
+#   golang-go, golang-golang-x-mod-dev  the Go sumdb tlog/note cross-check
+#   gnupg, sq                           signing with the real OpenPGP tools
+#   protobuf-compiler                   protoc for the gRPC schema in proto/
+#   clang, libclang-dev                 bindgen for RocksDB's C++ bindings
+#   pkg-config                          -sys crates locating system libraries
+# nettle-dev is not needed: sequoia uses its pure-Rust backend (README).
+PACKAGES=(golang-go golang-golang-x-mod-dev gnupg sq protobuf-compiler clang libclang-dev pkg-config)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing+=("$p")
+    fi
+done
+if ((${#missing[@]})); then
+    echo "==> installing Debian packages: ${missing[*]}"
+    SUDO=()
+    if [ "$(id -u)" -ne 0 ]; then SUDO=(sudo -n); fi
+    export DEBIAN_FRONTEND=noninteractive
+    "${SUDO[@]}" apt-get -o DPkg::Lock::Timeout=600 update -qq
+    "${SUDO[@]}" apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if command -v rustup >/dev/null 2>&1; then
+    rustup component add rustfmt clippy >/dev/null 2>&1 || true
+fi
+

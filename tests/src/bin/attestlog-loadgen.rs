@@ -1,0 +1,231 @@
+//! `attestlog-loadgen`: a load generator for the log, measured against the
+//! single-process OpenPGP verification rate of the same machine.
+//!
+//! It starts the real `attestlog-server` (from the same target directory,
+//! so build both with `cargo build --release --workspace --bins`) on
+//! 127.0.0.1 in a temporary directory, pre-signs distinct Ed25519
+//! attestations in process, and reports:
+//! 1. the baseline: attestations one thread verifies per second with
+//!    `attestlog_attest::Verifier` (the check the log runs), times the
+//!    number of cores;
+//! 2. sustained ingest: entries per second with `--clients` concurrent
+//!    gRPC clients submitting as fast as they are answered, and p50/p99
+//!    submit-to-proof latency;
+//! 3. latency at half of that peak rate (paced submissions);
+//! 4. inclusion proofs served per second by `--clients` concurrent
+//!    clients on the resulting log.
+//!
+//! Example: `target/release/attestlog-loadgen --entries 20000 --clients 64`
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use anyhow::Context as _;
+use attestlog_attest::{AdmissionPolicy, Submission, Verifier};
+use attestlog_e2e::signing::Maintainer;
+use attestlog_e2e::{log_keygen, statement, LogServer};
+use attestlog_proto::v1 as pb;
+use attestlog_proto::v1::log_client::LogClient;
+
+struct Args {
+    entries: usize,
+    clients: usize,
+    proof_seconds: u64,
+}
+
+fn parse_args() -> anyhow::Result<Args> {
+    let mut a = Args {
+        entries: 20_000,
+        clients: 64,
+        proof_seconds: 5,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().context("flag needs a value");
+        match flag.as_str() {
+            "--entries" => a.entries = value()?.parse()?,
+            "--clients" => a.clients = value()?.parse()?,
+            "--proof-seconds" => a.proof_seconds = value()?.parse()?,
+            "--help" | "-h" => {
+                println!(
+                    "attestlog-loadgen [--entries N (20000)] [--clients C (64)] [--proof-seconds S (5)]\n\
+                     Starts target/<profile>/attestlog-server on 127.0.0.1 and measures ingest and proof serving."
+                );
+                std::process::exit(0);
+            }
+            other => anyhow::bail!("unknown flag {other}; see --help"),
+        }
+    }
+    anyhow::ensure!(
+        a.entries >= 100 && a.clients >= 1,
+        "need --entries >= 100 and --clients >= 1"
+    );
+    Ok(a)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn sign_all(n: usize, tag: &str) -> Vec<pb::SubmitRequest> {
+    let mut keys: Vec<Maintainer> = (0..8)
+        .map(|i| Maintainer::new(&format!("m{i} <m{i}@load.test>")))
+        .collect();
+    (0..n)
+        .map(|i| {
+            let m = &mut keys[i % 8];
+            let st = statement(
+                &format!("{tag}-{i}.tar.gz"),
+                &format!("{:064x}", (i as u64) << 8 | 0x5a),
+            );
+            pb::SubmitRequest {
+                signature: m.sign(&st),
+                payload: st,
+                certificate: m.cert.clone(),
+                ..Default::default()
+            }
+        })
+        .collect()
+}
+
+/// Submits `reqs` from `clients` concurrent clients; `pace` spaces each
+/// client's submissions. Returns elapsed time and sorted latencies.
+async fn run_load(
+    endpoint: String,
+    reqs: Vec<pb::SubmitRequest>,
+    clients: usize,
+    pace: Option<Duration>,
+) -> anyhow::Result<(Duration, Vec<Duration>)> {
+    let reqs = Arc::new(reqs);
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let (reqs, endpoint) = (reqs.clone(), endpoint.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut client = LogClient::connect(endpoint).await?;
+            let mut lat = Vec::new();
+            let mut next = Instant::now();
+            for r in reqs.iter().skip(c).step_by(clients) {
+                if let Some(p) = pace {
+                    tokio::time::sleep_until(next.into()).await;
+                    next += p;
+                }
+                let t = Instant::now();
+                client.submit(r.clone()).await?;
+                lat.push(t.elapsed());
+            }
+            anyhow::Ok(lat)
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await??);
+    }
+    let elapsed = start.elapsed();
+    all.sort();
+    Ok((elapsed, all))
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = parse_args()?;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    println!(
+        "attestlog-loadgen: {} entries, {} clients, {cores} cores",
+        args.entries, args.clients
+    );
+
+    // 1. Baseline: the verification the log runs, on one thread.
+    let sample = sign_all(4000, "baseline");
+    let verifier = Verifier::new(AdmissionPolicy::Open);
+    let now = SystemTime::now();
+    let t = Instant::now();
+    for r in &sample {
+        let s = Submission::detached(&r.payload, &r.signature).with_certificate(&r.certificate);
+        verifier
+            .verify(&s, now)
+            .map_err(|e| anyhow::anyhow!("baseline verify: {e}"))?;
+    }
+    let per_thread = sample.len() as f64 / t.elapsed().as_secs_f64();
+    let ceiling = per_thread * cores as f64;
+    println!(
+        "baseline: {per_thread:.0} verifications/s on one thread; x{cores} cores = {ceiling:.0}/s"
+    );
+
+    let dir = tempfile::tempdir()?;
+    let origin = "load.test/log";
+    log_keygen(dir.path(), origin)?;
+    let server = LogServer::start(dir.path(), origin, &["--queue-limit", "100000"])?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+
+    // 2. Peak ingest.
+    let reqs = sign_all(args.entries, "peak");
+    let (elapsed, lat) = rt.block_on(run_load(server.endpoint(), reqs, args.clients, None))?;
+    let rate = args.entries as f64 / elapsed.as_secs_f64();
+    println!(
+        "peak ingest: {rate:.0} entries/s ({:.0}% of the verify ceiling); latency p50 {:?} p99 {:?}",
+        100.0 * rate / ceiling,
+        percentile(&lat, 0.5),
+        percentile(&lat, 0.99)
+    );
+
+    // 3. Half of peak, paced.
+    let half_n = (args.entries / 2).max(100);
+    let per_client = Duration::from_secs_f64(args.clients as f64 / (rate / 2.0));
+    let reqs = sign_all(half_n, "half");
+    let (elapsed, lat) = rt.block_on(run_load(
+        server.endpoint(),
+        reqs,
+        args.clients,
+        Some(per_client),
+    ))?;
+    println!(
+        "half load: {:.0} entries/s offered {:.0}; latency p50 {:?} p99 {:?}",
+        half_n as f64 / elapsed.as_secs_f64(),
+        rate / 2.0,
+        percentile(&lat, 0.5),
+        percentile(&lat, 0.99)
+    );
+
+    // 4. Inclusion proofs served.
+    let size = (args.entries + half_n) as u64;
+    let served = rt.block_on(async {
+        let deadline = Instant::now() + Duration::from_secs(args.proof_seconds);
+        let mut tasks = Vec::new();
+        for c in 0..args.clients {
+            let endpoint = server.endpoint();
+            tasks.push(tokio::spawn(async move {
+                let mut client = LogClient::connect(endpoint).await?;
+                let mut n = 0u64;
+                let mut i = (c as u64 * 7919) % size;
+                while Instant::now() < deadline {
+                    client
+                        .get_inclusion_proof(pb::GetInclusionProofRequest {
+                            leaf: Some(pb::get_inclusion_proof_request::Leaf::Index(i)),
+                            tree_size: Some(size),
+                        })
+                        .await?;
+                    n += 1;
+                    i = (i + 104_729) % size;
+                }
+                anyhow::Ok(n)
+            }));
+        }
+        let mut total = 0;
+        for t in tasks {
+            total += t.await??;
+        }
+        anyhow::Ok(total)
+    })?;
+    println!(
+        "proof serving: {:.0} inclusion proofs/s on a log of {size} entries",
+        served as f64 / args.proof_seconds as f64
+    );
+    server.stop()?;
+    Ok(())
+}
