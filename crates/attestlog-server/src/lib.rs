@@ -146,6 +146,20 @@ pub fn open_log(
     Ok(Arc::new(LogState::new(origin.to_owned(), store, published)))
 }
 
+/// Everything [`serve`] runs: the opened log and how to run it.
+pub struct Log {
+    /// The state from [`open_log`].
+    pub state: Arc<LogState>,
+    /// The log's checkpoint key.
+    pub key: SignerKey,
+    /// How submissions are verified.
+    pub admission: Arc<dyn Admission>,
+    /// Batching limits.
+    pub sequencer: SequencerConfig,
+    /// Witnesses to ask for cosignatures, if any.
+    pub witnessing: Option<witnessing::WitnessingConfig>,
+}
+
 /// Runs the log until `shutdown` completes or the sequencer stops after a
 /// storage failure: gRPC on `grpc`, HTTP on `http`.
 ///
@@ -153,15 +167,18 @@ pub fn open_log(
 /// finish (the sequencer completes the batch in flight and everything
 /// queued), and returns. Returns an error if the sequencer failed.
 pub async fn serve(
-    state: Arc<LogState>,
-    key: SignerKey,
-    admission: Arc<dyn Admission>,
-    sequencer_config: SequencerConfig,
-    witnessing: Option<witnessing::WitnessingConfig>,
+    log: Log,
     grpc: TcpListener,
     http: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
+    let Log {
+        state,
+        key,
+        admission,
+        sequencer: sequencer_config,
+        witnessing,
+    } = log;
     let (handle, thread) = sequencer::start(state.clone(), key, sequencer_config);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
 

@@ -326,17 +326,14 @@ async fn serve(c: Config, ready_file: Option<PathBuf>) -> anyhow::Result<()> {
         }
     };
     let admission: Arc<dyn Admission> = admission;
-    attestlog_server::serve(
+    let log = attestlog_server::Log {
         state,
         key,
         admission,
-        c.sequencer(),
+        sequencer: c.sequencer(),
         witnessing,
-        grpc,
-        http,
-        shutdown,
-    )
-    .await?;
+    };
+    attestlog_server::serve(log, grpc, http, shutdown).await?;
     tracing::info!("stopped");
     Ok(())
 }
