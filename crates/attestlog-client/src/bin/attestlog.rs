@@ -176,7 +176,7 @@ struct VerifyArgs {
 ///
 /// The bundle holds every entry for the digest, its signer certificate and
 /// a c2sp.org/tlog-proof@v1 under a checkpoint that passes the policy
-/// (docs/BUNDLE.md). `attestlog verify --bundle` checks it with no network.
+/// (docs/SPEC.md, section 9). `attestlog verify --bundle` checks it with no network.
 ///
 /// Examples:
 ///   attestlog bundle sha256:9f86d0…0a08 -o hello.bundle --policy log.policy
