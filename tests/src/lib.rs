@@ -77,12 +77,12 @@ impl LogServer {
             .arg(dir.join("data"))
             .arg("--key-file")
             .arg(dir.join("log.key"))
-            .args([
-                "--grpc-listen",
-                "127.0.0.1:0",
-                "--http-listen",
-                "127.0.0.1:0",
-            ])
+            .args(
+                ["--grpc-listen", "--http-listen"]
+                    .into_iter()
+                    .filter(|flag| !extra.contains(flag))
+                    .flat_map(|flag| [flag, "127.0.0.1:0"]),
+            )
             .arg("--ready-file")
             .arg(&ready)
             .args(extra)

@@ -24,6 +24,7 @@ use attestlog_e2e::signing::Maintainer;
 use attestlog_e2e::*;
 use attestlog_proto::v1 as pb;
 use attestlog_proto::v1::log_client::LogClient;
+use sha2::Digest as _;
 
 const ORIGIN: &str = "witnessed.test/log";
 
@@ -45,14 +46,33 @@ fn start_witness(
     seed: u8,
     log_vkey: &str,
 ) -> anyhow::Result<(Witness, SignerKey)> {
+    start_witness_with(dir, name, seed, log_vkey, "127.0.0.1:0", &[], None)
+}
+
+/// Starts a witness listening on `listen`, gossiping with `peers`, reading
+/// the log's tiles from `tiles_url`.
+fn start_witness_with(
+    dir: &Path,
+    name: &str,
+    seed: u8,
+    log_vkey: &str,
+    listen: &str,
+    peers: &[String],
+    tiles_url: Option<&str>,
+) -> anyhow::Result<(Witness, SignerKey)> {
     std::fs::create_dir_all(dir)?;
     let key = SignerKey::from_seed(name, KeyType::Cosignature, [seed; 32])?;
     std::fs::write(dir.join("key"), format!("{}\n", key.to_key_string()))?;
-    let cfg = format!(
-        "name = \"{name}\"\nkey_file = \"{}\"\ndata_dir = \"{}\"\nlisten = \"127.0.0.1:0\"\n\n[gossip]\npeers = []\n\n[[log]]\norigin = \"{ORIGIN}\"\nkey = \"{log_vkey}\"\n",
+    let peers: Vec<String> = peers.iter().map(|p| format!("\"{p}\"")).collect();
+    let mut cfg = format!(
+        "name = \"{name}\"\nkey_file = \"{}\"\ndata_dir = \"{}\"\nlisten = \"{listen}\"\n\n[gossip]\npeers = [{}]\ninterval_ms = 200\n\n[[log]]\norigin = \"{ORIGIN}\"\nkey = \"{log_vkey}\"\n",
         dir.join("key").display(),
         dir.join("state").display(),
+        peers.join(", "),
     );
+    if let Some(t) = tiles_url {
+        cfg.push_str(&format!("tiles_url = \"{t}\"\n"));
+    }
     std::fs::write(dir.join("witness.toml"), cfg)?;
     let ready = dir.join("ready");
     let child = Command::new(bin("attestlog-witness"))
@@ -224,5 +244,211 @@ async fn waiting_needs_a_policy() -> anyhow::Result<()> {
         .await
         .expect_err("no policy");
     assert_eq!(err.code(), tonic::Code::FailedPrecondition);
+    Ok(())
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// A split view, end to end with real binaries: two log servers share a
+/// prefix and the log key, then each logs different entries (same size,
+/// different roots). Log A is witnessed by W1 only, log B by W2 only; the
+/// witnesses gossip. Within 5 seconds both hold split-view evidence that
+/// `attestlog verify-evidence` accepts, both refuse to cosign the log any
+/// more, and a client requiring 2 of 3 witnesses gets a cosigned checkpoint
+/// from neither branch.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn split_view_between_two_logs_is_caught() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let a_dir = dir.path().join("a");
+    let b_dir = dir.path().join("b");
+    std::fs::create_dir_all(&a_dir)?;
+    let log_vkey = log_keygen(&a_dir, ORIGIN)?;
+    let mut m = Maintainer::new("m <m@example.org>");
+    let mut req = |tag: &str, i: u32| {
+        let st = statement(&format!("{tag}-{i}"), &format!("{:064x}", i + 1));
+        pb::SubmitRequest {
+            signature: m.sign(&st),
+            payload: st,
+            certificate: m.cert.clone(),
+            ..Default::default()
+        }
+    };
+    // 1. A shared prefix of 5 entries, then a copy of the whole directory.
+    {
+        let a = LogServer::start(&a_dir, ORIGIN, &["--batch-max-wait-ms", "1"])?;
+        let mut c = LogClient::connect(a.endpoint()).await?;
+        for i in 0..5 {
+            c.submit(req("shared", i)).await?;
+        }
+        assert!(a.stop()?.success());
+    }
+    let status = Command::new("cp")
+        .arg("-a")
+        .arg(&a_dir)
+        .arg(&b_dir)
+        .status()?;
+    anyhow::ensure!(status.success(), "cp -a failed");
+
+    // 2. Two witnesses that gossip, each reading tiles from "its" log.
+    let (p1, p2) = (free_port()?, free_port()?);
+    let (a_http, b_http) = (free_port()?, free_port()?);
+    let (w1, k1) = start_witness_with(
+        &dir.path().join("w1"),
+        "w1.test",
+        21,
+        &log_vkey,
+        &format!("127.0.0.1:{p1}"),
+        &[format!("http://127.0.0.1:{p2}")],
+        Some(&format!("http://127.0.0.1:{a_http}")),
+    )?;
+    let (w2, k2) = start_witness_with(
+        &dir.path().join("w2"),
+        "w2.test",
+        22,
+        &log_vkey,
+        &format!("127.0.0.1:{p2}"),
+        &[format!("http://127.0.0.1:{p1}")],
+        Some(&format!("http://127.0.0.1:{b_http}")),
+    )?;
+    let k3 = SignerKey::from_seed("w3.test", KeyType::Cosignature, [23; 32])?;
+    let policy_for = |w: &Witness, k: &SignerKey, name: &str| {
+        format!(
+            "log {log_vkey}\nwitness {name} {} {}\nquorum {name}\n",
+            k.verifier().to_key_string(),
+            w.url
+        )
+    };
+    std::fs::write(dir.path().join("a.policy"), policy_for(&w1, &k1, "W1"))?;
+    std::fs::write(dir.path().join("b.policy"), policy_for(&w2, &k2, "W2"))?;
+    let client_policy = format!(
+        "log {log_vkey}\nwitness W1 {}\nwitness W2 {}\nwitness W3 {}\ngroup g 2 W1 W2 W3\nquorum g\n",
+        k1.verifier().to_key_string(), k2.verifier().to_key_string(), k3.verifier().to_key_string()
+    );
+    let client_policy_path = dir.path().join("client.policy");
+    std::fs::write(&client_policy_path, &client_policy)?;
+    let client_policy = Policy::parse(&client_policy)?;
+
+    // 3. Both logs run with the same key; each logs two different entries.
+    let a = LogServer::start(
+        &a_dir,
+        ORIGIN,
+        &[
+            "--batch-max-wait-ms",
+            "1",
+            "--http-listen",
+            &format!("127.0.0.1:{a_http}"),
+            "--witness-policy",
+            dir.path().join("a.policy").to_str().unwrap_or_default(),
+        ],
+    )?;
+    let b = LogServer::start(
+        &b_dir,
+        ORIGIN,
+        &[
+            "--batch-max-wait-ms",
+            "1",
+            "--http-listen",
+            &format!("127.0.0.1:{b_http}"),
+            "--witness-policy",
+            dir.path().join("b.policy").to_str().unwrap_or_default(),
+        ],
+    )?;
+    let mut ca = LogClient::connect(a.endpoint()).await?;
+    let mut cb = LogClient::connect(b.endpoint()).await?;
+    for i in 0..2 {
+        ca.submit(req("branch-a", i)).await?;
+        cb.submit(req("branch-b", i)).await?;
+    }
+    let (na, nb) = (
+        ca.get_checkpoint(pb::GetCheckpointRequest {})
+            .await?
+            .into_inner(),
+        cb.get_checkpoint(pb::GetCheckpointRequest {})
+            .await?
+            .into_inner(),
+    );
+    assert_eq!((na.size, nb.size), (7, 7));
+    assert_ne!(na.root, nb.root, "a split view: same size, different roots");
+
+    // 4. Evidence on both witnesses within 5 seconds.
+    let id: String = {
+        use std::fmt::Write as _;
+        let d = sha2::Sha256::digest(ORIGIN.as_bytes());
+        let mut s = String::new();
+        for b in d {
+            let _ = write!(s, "{b:02x}");
+        }
+        s
+    };
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut evidence = Vec::new();
+    for w in [&w1, &w2] {
+        let addr: std::net::SocketAddr = w.url.trim_start_matches("http://").parse()?;
+        loop {
+            let (status, body) = http_get(addr, &format!("/evidence/{id}"))?;
+            if status == 200 {
+                evidence.push(body);
+                break;
+            }
+            anyhow::ensure!(
+                Instant::now() < deadline,
+                "no evidence on {} within 5 s",
+                w.url
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    // 5. The evidence proves misbehaviour to anyone with the log key.
+    for (i, e) in evidence.iter().enumerate() {
+        let path = dir.path().join(format!("evidence-{i}"));
+        std::fs::write(&path, e)?;
+        let out = Command::new(bin("attestlog"))
+            .arg("verify-evidence")
+            .arg(&path)
+            .args(["--log-key", &log_vkey])
+            .output()?;
+        assert!(
+            out.status.success(),
+            "verify-evidence: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // 6. Neither branch gets a checkpoint that a 2-of-3 client accepts.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    for c in [&mut ca, &mut cb] {
+        c.submit(req("after", 9)).await.ok();
+    }
+    // Both witnesses now refuse the log's new checkpoints (an alarm on the
+    // log side), so no branch ever collects a second cosignature.
+    for (log, name) in [(&a, "W1"), (&b, "W2")] {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let (_, metrics) = http_get(log.http, "/metrics")?;
+            if String::from_utf8_lossy(&metrics)
+                .contains(&format!("witness=\"{name}\",result=\"refused\""))
+            {
+                break;
+            }
+            anyhow::ensure!(
+                Instant::now() < deadline,
+                "{name} did not refuse the log after the split view"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+    for c in [&mut ca, &mut cb] {
+        let note = c
+            .get_checkpoint(pb::GetCheckpointRequest {})
+            .await?
+            .into_inner()
+            .note;
+        assert!(
+            client_policy.verify_checkpoint(&note).is_err(),
+            "a branch met the 2-of-3 quorum"
+        );
+    }
+    drop((a, b, w1, w2));
     Ok(())
 }
