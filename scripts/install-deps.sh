@@ -10,8 +10,9 @@ set -euo pipefail
 #   protobuf-compiler                   protoc for the gRPC schema in proto/
 #   clang, libclang-dev                 bindgen for RocksDB's C++ bindings
 #   pkg-config                          -sys crates locating system libraries
+#   systemd                             systemd-analyze verify of deploy/*.service
 # nettle-dev is not needed: sequoia uses its pure-Rust backend (README).
-PACKAGES=(golang-go golang-golang-x-mod-dev gnupg sq protobuf-compiler clang libclang-dev pkg-config)
+PACKAGES=(golang-go golang-golang-x-mod-dev gnupg sq protobuf-compiler clang libclang-dev pkg-config systemd)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
