@@ -120,3 +120,17 @@ impl ClientError {
         }
     }
 }
+
+impl From<attestlog_core::policy::PolicyError> for ClientError {
+    fn from(e: attestlog_core::policy::PolicyError) -> ClientError {
+        match e {
+            attestlog_core::policy::PolicyError::Syntax { line, reason } => {
+                ClientError::Policy { line, reason }
+            }
+            other => ClientError::Policy {
+                line: 0,
+                reason: other.to_string(),
+            },
+        }
+    }
+}

@@ -25,7 +25,8 @@ pub mod error;
 pub mod grpc;
 pub mod monitor;
 pub mod online;
-pub mod policy;
+/// C2SP tlog-policy, from the core crate (shared with the log server).
+pub use attestlog_core::policy;
 pub mod quorum;
 pub mod report;
 pub mod state;

@@ -1,393 +1,644 @@
-//! C2SP tlog-policy: which logs and witnesses a verifier trusts, and how
-//! many cosignatures a checkpoint needs.
+//! C2SP tlog-policy (<https://c2sp.org/tlog-policy>): which logs and which
+//! witnesses a verifier trusts, and how many cosignatures make a checkpoint
+//! valid. Parsing, serializing, and evaluating the quorum.
 //!
 //! ```text
-//! policy   = *( line "\n" )
-//! line     = "" / comment / log / witness / group / quorum
-//! comment  = "#" *any
-//! log      = "log" SP vkey [ SP url ]
-//! witness  = "witness" SP name SP vkey [ SP url ]
-//! group    = "group" SP name SP ( "all" / "any" / k ) 1*( SP name )
-//! quorum   = "quorum" SP name                 ; exactly once; "none" = no witness needed
-//! vkey     = a signed-note verifier key (name+hexid+base64): Ed25519 (0x01)
-//!            for logs, cosignature/v1 (0x04) or Ed25519 for witnesses
+//! policy    = *line
+//! line      = *ws [ item *ws ] "\n"          ; the last line may lack "\n"
+//!           / *ws "#" *octet "\n"            ; a comment line
+//! item      = "log" 1*ws vkey [ 1*ws url ]
+//!           / "witness" 1*ws name 1*ws vkey [ 1*ws url ]
+//!           / "group" 1*ws name 1*ws threshold 1*( 1*ws name )
+//!           / "quorum" 1*ws name             ; exactly one per policy
+//! threshold = "all" / "any" / k              ; k decimal, no leading zero, 1 ≤ k ≤ n
+//! ws        = %x20 / %x09                    ; space and tab only
+//! octet     = %x09 / %x20-7E / %x80-FF       ; no other control characters
+//! name      = 1*( %x21-7E / %x80-FF )        ; opaque octets; not "none"
+//! vkey      = a C2SP signed-note verifier key (UTF-8): type 0x01 (Ed25519)
+//!             for a log, 0x04 (cosignature/v1) for a witness
+//! url       = 1*( %x21-7E / %x80-FF )        ; opaque to this crate
 //! ```
 //!
-//! Witnesses and groups share one namespace, `none` is predefined, and a
-//! name must be defined before a group or the quorum uses it (so policies
-//! cannot loop). `k` is 1 to the number of members.
+//! Rules enforced while parsing, each quoted from the specification next to
+//! its check: names are defined once, in one namespace shared by witnesses
+//! and groups; `none` is predefined and may only be the quorum; a group or
+//! the quorum refers only to names defined on earlier lines; a name is a
+//! member of one group at most once; no two logs (or two witnesses) share
+//! a public key; there is exactly one `quorum` line.
 //!
-//! [`Policy::quorum_met`] tells whether a set of witnesses whose
-//! cosignatures verified satisfies the quorum; [`Policy::verify_checkpoint`]
-//! does the whole check on a signed checkpoint note.
-
-use std::collections::{HashMap, HashSet};
+//! A log's key name is its checkpoint origin ("This name MUST correspond to
+//! the log's origin line").
+//!
+//! Limits are [`MAX_POLICY_SIZE`], [`MAX_POLICY_LOGS`],
+//! [`MAX_POLICY_WITNESSES`] and [`MAX_POLICY_GROUPS`] (the specification
+//! recommends supporting at least 32 of each).
+//!
+//! **Choosing a quorum.** A witness cosigns only what is consistent with
+//! what it cosigned before, so a split view needs every witness of the
+//! quorum to cooperate with the log. With `n` witnesses of which `f` may be
+//! dishonest or compromised, require `k > 2n/3` (for example `3` of `4`):
+//! then any two quorums share at least one honest witness, and a quorum is
+//! still reachable when up to a third of the witnesses are down. A monitor
+//! may use a stricter policy than a verifier (for example `all`), to learn
+//! early that a witness has stopped cosigning.
 
 use crate::checkpoint::{Checkpoint, CheckpointError};
-use crate::note::{KeyType, Note, NoteVerifier, VerifierKey};
+use crate::note::{KeyType, Note, NoteVerifier as _, VerifierKey};
 
-/// The largest policy file accepted.
-pub const MAX_POLICY_SIZE: usize = 64 * 1024;
-
-/// Why a policy could not be parsed or a checkpoint failed it.
+/// Why a policy is invalid, or a checkpoint does not satisfy it.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum PolicyError {
-    /// A line does not follow the grammar.
+    /// A line of the policy file is invalid (`line` 0: the file as a whole).
     #[error("policy line {line}: {reason}")]
     Syntax {
-        /// 1-based line number.
+        /// 1-based line number, or 0.
         line: usize,
         /// What is wrong.
         reason: String,
     },
-    /// The file is larger than [`MAX_POLICY_SIZE`].
-    #[error("policy is {0} bytes; the limit is {MAX_POLICY_SIZE}")]
-    TooLarge(usize),
-    /// No `quorum` line.
-    #[error("policy has no quorum line")]
-    NoQuorum,
-    /// No `log` line.
-    #[error("policy names no log")]
-    NoLog,
-    /// The checkpoint's log is not one of the policy's logs, or its
-    /// signature does not verify.
+    /// The checkpoint's note or text is invalid, its origin is not a log of
+    /// the policy, or the log's signature does not verify.
     #[error("checkpoint: {0}")]
     Checkpoint(#[from] CheckpointError),
-    /// Not enough valid cosignatures.
-    #[error("quorum {quorum:?} not met: valid cosignatures from {got:?}")]
-    QuorumNotMet {
-        /// The quorum's name.
-        quorum: String,
-        /// Witnesses whose cosignatures verified.
-        got: Vec<String>,
-    },
+    /// The valid cosignatures do not satisfy the quorum.
+    #[error("the checkpoint does not satisfy the witness policy: {0}")]
+    QuorumNotMet(String),
 }
 
-/// A log the policy trusts.
+/// The largest policy file accepted, in bytes.
+pub const MAX_POLICY_SIZE: usize = 1 << 20;
+/// The most `log` lines a policy may have.
+pub const MAX_POLICY_LOGS: usize = 256;
+/// The most `witness` lines a policy may have.
+pub const MAX_POLICY_WITNESSES: usize = 256;
+/// The most `group` lines a policy may have.
+pub const MAX_POLICY_GROUPS: usize = 256;
+
+/// The predefined name that, as the quorum, requires no cosignature.
+pub const NONE: &[u8] = b"none";
+
+/// A trusted log.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PolicyLog {
-    /// Its checkpoint key (the key name is the origin).
+    /// The log's Ed25519 (0x01) note key; its name is the log's origin.
     pub key: VerifierKey,
-    /// Its URL, if given.
-    pub url: Option<String>,
+    /// Where to reach the log, if given (opaque octets).
+    pub url: Option<Vec<u8>>,
 }
 
-/// A witness the policy knows.
+/// A trusted witness.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PolicyWitness {
-    /// Its name in this policy.
-    pub name: String,
-    /// Its cosignature key.
+    /// The name used in groups and the quorum (opaque octets).
+    pub name: Vec<u8>,
+    /// The witness's cosignature/v1 (0x04) key.
     pub key: VerifierKey,
-    /// Its submission URL, if given.
-    pub url: Option<String>,
+    /// Where to reach the witness, if given (opaque octets).
+    pub url: Option<Vec<u8>>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum Node {
+/// A group member: a witness or an earlier group, by position.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Member {
+    /// `Policy::witnesses[i]`.
     Witness(usize),
-    Group { k: usize, members: Vec<String> },
+    /// `Policy::groups[i]`, always defined before the group naming it.
+    Group(usize),
+}
+
+/// A group's threshold as written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Threshold {
+    /// Every member.
+    All,
+    /// At least one member.
+    Any,
+    /// At least `k` members, `1 ≤ k ≤ n`.
+    AtLeast(usize),
+}
+
+/// A group of witnesses (and groups) with a threshold.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PolicyGroup {
+    /// The group's name.
+    pub name: Vec<u8>,
+    /// The threshold as written.
+    pub threshold: Threshold,
+    /// The members, in the order written.
+    pub members: Vec<Member>,
+}
+
+impl PolicyGroup {
+    /// The number of members that must have witnessed a checkpoint.
+    pub fn required(&self) -> usize {
+        match self.threshold {
+            Threshold::All => self.members.len(),
+            Threshold::Any => 1,
+            Threshold::AtLeast(k) => k,
+        }
+    }
+}
+
+/// The quorum: what must have witnessed a checkpoint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Quorum {
+    /// `quorum none`: no cosignature is required.
     None,
+    /// One witness or one group.
+    Member(Member),
 }
 
 /// A parsed tlog-policy.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Policy {
-    /// The trusted logs.
+    /// Trusted logs.
     pub logs: Vec<PolicyLog>,
-    /// The known witnesses, in file order.
+    /// Known witnesses.
     pub witnesses: Vec<PolicyWitness>,
-    nodes: HashMap<String, Node>,
-    quorum: String,
+    /// Groups, each referring only to witnesses and earlier groups.
+    pub groups: Vec<PolicyGroup>,
+    /// The quorum.
+    pub quorum: Quorum,
+}
+
+fn bad(line: usize, reason: impl Into<String>) -> PolicyError {
+    PolicyError::Syntax {
+        line,
+        reason: reason.into(),
+    }
+}
+
+/// Splits on runs of spaces and tabs ("sequences of ASCII space and tab
+/// characters *only*").
+fn fields(line: &[u8]) -> Vec<&[u8]> {
+    line.split(|&b| b == b' ' || b == b'\t')
+        .filter(|f| !f.is_empty())
+        .collect()
+}
+
+fn utf8(line: usize, what: &str, bytes: &[u8]) -> Result<String, PolicyError> {
+    String::from_utf8(bytes.to_vec()).map_err(|_| bad(line, format!("{what} is not UTF-8")))
 }
 
 impl Policy {
-    /// Parses a policy file.
-    pub fn parse(text: &str) -> Result<Policy, PolicyError> {
-        if text.len() > MAX_POLICY_SIZE {
-            return Err(PolicyError::TooLarge(text.len()));
+    /// Parses a policy file (see the module documentation).
+    pub fn parse(bytes: &[u8]) -> Result<Policy, PolicyError> {
+        if bytes.len() > MAX_POLICY_SIZE {
+            return Err(bad(
+                0,
+                format!("file is larger than {MAX_POLICY_SIZE} bytes"),
+            ));
         }
-        let mut logs = Vec::new();
-        let mut witnesses: Vec<PolicyWitness> = Vec::new();
-        let mut nodes: HashMap<String, Node> = HashMap::new();
-        nodes.insert("none".into(), Node::None);
-        let mut quorum = None;
-        for (i, raw) in text.lines().enumerate() {
-            let line = i + 1;
-            let bad = |reason: String| PolicyError::Syntax { line, reason };
-            let trimmed = raw.trim();
-            if trimmed.is_empty() || trimmed.starts_with('#') {
-                continue;
+        let mut p = Policy {
+            logs: Vec::new(),
+            witnesses: Vec::new(),
+            groups: Vec::new(),
+            quorum: Quorum::None,
+        };
+        let mut quorum_seen = false;
+        let body = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+        if bytes.is_empty() {
+            return Err(bad(0, "no quorum line (a policy needs exactly one)"));
+        }
+        for (i, raw) in body.split(|&b| b == b'\n').enumerate() {
+            let n = i + 1;
+            // C2SP tlog-policy: "The only allowed control characters are
+            // tab and newline".
+            if raw.iter().any(|&b| (b < 0x20 && b != b'\t') || b == 0x7f) {
+                return Err(bad(
+                    n,
+                    "control character (only tab and newline are allowed)",
+                ));
             }
-            let words: Vec<&str> = trimmed.split_whitespace().collect();
-            let key = |s: &str| VerifierKey::parse(s).map_err(|e| bad(format!("bad key: {e}")));
-            match words.as_slice() {
-                ["log", vkey, rest @ ..] if rest.len() <= 1 => {
-                    let k = key(vkey)?;
-                    if k.key_type() != KeyType::Ed25519 {
-                        return Err(bad("a log key must be an Ed25519 (0x01) key".into()));
+            let f = fields(raw);
+            let Some(keyword) = f.first() else {
+                continue; // "Empty lines (whitespace only) ... are ignored"
+            };
+            if keyword.starts_with(b"#") {
+                continue; // "comment lines (lines starting with "#" ...)"
+            }
+            match *keyword {
+                b"log" => p.parse_log(n, &f)?,
+                b"witness" => p.parse_witness(n, &f)?,
+                b"group" => p.parse_group(n, &f)?,
+                b"quorum" => {
+                    // "A policy file must include exactly one quorum line."
+                    if quorum_seen {
+                        return Err(bad(n, "a second quorum line (exactly one is allowed)"));
                     }
-                    logs.push(PolicyLog {
-                        key: k,
-                        url: rest.first().map(|u| (*u).to_owned()),
-                    });
-                }
-                ["witness", name, vkey, rest @ ..] if rest.len() <= 1 => {
-                    if nodes.contains_key(*name) {
-                        return Err(bad(format!("name {name:?} is already defined")));
-                    }
-                    nodes.insert((*name).to_owned(), Node::Witness(witnesses.len()));
-                    witnesses.push(PolicyWitness {
-                        name: (*name).to_owned(),
-                        key: key(vkey)?,
-                        url: rest.first().map(|u| (*u).to_owned()),
-                    });
-                }
-                ["group", name, k, members @ ..] if !members.is_empty() => {
-                    if nodes.contains_key(*name) {
-                        return Err(bad(format!("name {name:?} is already defined")));
-                    }
-                    let mut seen = HashSet::new();
-                    for m in members {
-                        if !nodes.contains_key(*m) || *m == "none" {
-                            return Err(bad(format!("group member {m:?} is not defined above")));
-                        }
-                        if !seen.insert(*m) {
-                            return Err(bad(format!("group member {m:?} is listed twice")));
-                        }
-                    }
-                    let k = match *k {
-                        "all" => members.len(),
-                        "any" => 1,
-                        n => match n.parse::<usize>() {
-                            Ok(n) if (1..=members.len()).contains(&n) => n,
-                            _ => {
-                                return Err(bad(format!(
-                                    "threshold {n:?} must be all, any, or 1 to {}",
-                                    members.len()
-                                )))
-                            }
-                        },
+                    let [_, name] = f[..] else {
+                        return Err(bad(n, "expected `quorum <name>`"));
                     };
-                    nodes.insert(
-                        (*name).to_owned(),
-                        Node::Group {
-                            k,
-                            members: members.iter().map(|m| (*m).to_owned()).collect(),
-                        },
-                    );
+                    p.quorum = if name == NONE {
+                        Quorum::None
+                    } else {
+                        Quorum::Member(p.lookup(n, name)?)
+                    };
+                    quorum_seen = true;
                 }
-                ["quorum", name] => {
-                    if quorum.is_some() {
-                        return Err(bad("a second quorum line".into()));
-                    }
-                    if !nodes.contains_key(*name) {
-                        return Err(bad(format!("quorum {name:?} is not defined above")));
-                    }
-                    quorum = Some((*name).to_owned());
+                other => {
+                    return Err(bad(
+                        n,
+                        format!(
+                            "unknown keyword {:?} (expected log, witness, group or quorum)",
+                            String::from_utf8_lossy(other)
+                        ),
+                    ))
                 }
-                _ => return Err(bad(format!("cannot read {trimmed:?}"))),
             }
         }
-        let quorum = quorum.ok_or(PolicyError::NoQuorum)?;
-        if logs.is_empty() {
-            return Err(PolicyError::NoLog);
+        if !quorum_seen {
+            return Err(bad(0, "no quorum line (a policy needs exactly one)"));
         }
-        Ok(Policy {
-            logs,
-            witnesses,
-            nodes,
-            quorum,
+        Ok(p)
+    }
+
+    fn parse_log(&mut self, n: usize, f: &[&[u8]]) -> Result<(), PolicyError> {
+        let (vkey, url) = match f {
+            [_, k] => (*k, None),
+            [_, k, u] => (*k, Some(u.to_vec())),
+            _ => return Err(bad(n, "expected `log <vkey> [<url>]`")),
+        };
+        let key = parse_key(n, vkey, KeyType::Ed25519, "log")?;
+        // "Duplicate logs, i.e., multiple log lines with the same public
+        // key, are not allowed."
+        if self
+            .logs
+            .iter()
+            .any(|l| l.key.verifying_key() == key.verifying_key())
+        {
+            return Err(bad(n, "duplicate log public key"));
+        }
+        if self.logs.len() == MAX_POLICY_LOGS {
+            return Err(bad(n, format!("more than {MAX_POLICY_LOGS} logs")));
+        }
+        self.logs.push(PolicyLog { key, url });
+        Ok(())
+    }
+
+    fn parse_witness(&mut self, n: usize, f: &[&[u8]]) -> Result<(), PolicyError> {
+        let (name, vkey, url) = match f {
+            [_, nm, k] => (*nm, *k, None),
+            [_, nm, k, u] => (*nm, *k, Some(u.to_vec())),
+            _ => return Err(bad(n, "expected `witness <name> <vkey> [<url>]`")),
+        };
+        self.check_new_name(n, name)?;
+        let key = parse_key(n, vkey, KeyType::Cosignature, "witness")?;
+        // "Duplicate witnesses, i.e., multiple witness lines with the same
+        // public key, are not allowed."
+        if self
+            .witnesses
+            .iter()
+            .any(|w| w.key.verifying_key() == key.verifying_key())
+        {
+            return Err(bad(n, "duplicate witness public key"));
+        }
+        if self.witnesses.len() == MAX_POLICY_WITNESSES {
+            return Err(bad(
+                n,
+                format!("more than {MAX_POLICY_WITNESSES} witnesses"),
+            ));
+        }
+        self.witnesses.push(PolicyWitness {
+            name: name.to_vec(),
+            key,
+            url,
+        });
+        Ok(())
+    }
+
+    fn parse_group(&mut self, n: usize, f: &[&[u8]]) -> Result<(), PolicyError> {
+        let [_, name, threshold, members @ ..] = f else {
+            return Err(bad(n, "expected `group <name> <k>|all|any <member>...`"));
+        };
+        self.check_new_name(n, name)?;
+        // "At least one member must be listed (i.e., n >= 1)."
+        if members.is_empty() {
+            return Err(bad(n, "a group needs at least one member"));
+        }
+        let mut list = Vec::with_capacity(members.len());
+        for m in members {
+            // "The special name `none` ... is invalid as a group member."
+            if *m == NONE {
+                return Err(bad(n, "`none` cannot be a group member"));
+            }
+            let member = self.lookup(n, m)?;
+            // "Each defined name can be listed as a group member at most once."
+            if list.contains(&member) {
+                return Err(bad(
+                    n,
+                    format!("member {} listed twice", String::from_utf8_lossy(m)),
+                ));
+            }
+            list.push(member);
+        }
+        let threshold = match *threshold {
+            b"all" => Threshold::All,
+            b"any" => Threshold::Any,
+            k => {
+                let k = parse_decimal(k)
+                    .ok_or_else(|| bad(n, "threshold is not `all`, `any` or a decimal number"))?;
+                // "it is required that 1 <= k <= n"
+                if k == 0 || k > list.len() {
+                    return Err(bad(
+                        n,
+                        format!("threshold {k} is not between 1 and {} members", list.len()),
+                    ));
+                }
+                Threshold::AtLeast(k)
+            }
+        };
+        if self.groups.len() == MAX_POLICY_GROUPS {
+            return Err(bad(n, format!("more than {MAX_POLICY_GROUPS} groups")));
+        }
+        self.groups.push(PolicyGroup {
+            name: name.to_vec(),
+            threshold,
+            members: list,
+        });
+        Ok(())
+    }
+
+    /// "Witnesses and groups share a single namespace."
+    fn check_new_name(&self, n: usize, name: &[u8]) -> Result<(), PolicyError> {
+        if name == NONE {
+            return Err(bad(n, "`none` is predefined and cannot be redefined"));
+        }
+        if self.find(name).is_some() {
+            return Err(bad(
+                n,
+                format!("name {} is defined twice", String::from_utf8_lossy(name)),
+            ));
+        }
+        Ok(())
+    }
+
+    fn find(&self, name: &[u8]) -> Option<Member> {
+        if let Some(i) = self.witnesses.iter().position(|w| w.name == name) {
+            return Some(Member::Witness(i));
+        }
+        self.groups
+            .iter()
+            .position(|g| g.name == name)
+            .map(Member::Group)
+    }
+
+    /// "A line defining a group can only reference names of groups and
+    /// witnesses defined on preceding lines."
+    fn lookup(&self, n: usize, name: &[u8]) -> Result<Member, PolicyError> {
+        self.find(name).ok_or_else(|| {
+            bad(
+                n,
+                format!(
+                    "{} is not defined on an earlier line",
+                    String::from_utf8_lossy(name)
+                ),
+            )
         })
     }
 
-    /// The quorum's name.
-    pub fn quorum(&self) -> &str {
-        &self.quorum
-    }
-
-    /// Whether witnesses `cosigned` (names) satisfy the quorum.
-    pub fn quorum_met(&self, cosigned: &HashSet<String>) -> bool {
-        self.satisfied(&self.quorum, cosigned)
-    }
-
-    fn satisfied(&self, name: &str, cosigned: &HashSet<String>) -> bool {
-        match self.nodes.get(name) {
-            Some(Node::None) => true,
-            Some(Node::Witness(_)) => cosigned.contains(name),
-            Some(Node::Group { k, members }) => {
-                members
-                    .iter()
-                    .filter(|m| self.satisfied(m, cosigned))
-                    .count()
-                    >= *k
-            }
-            None => false,
+    /// Serializes the policy: logs, witnesses, groups in definition order,
+    /// then the quorum. [`Policy::parse`] of the result gives `self` back.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        for l in &self.logs {
+            out.extend_from_slice(b"log ");
+            out.extend_from_slice(l.key.to_key_string().as_bytes());
+            push_url(&mut out, &l.url);
         }
-    }
-
-    /// The witnesses whose cosignatures on `note` verify.
-    pub fn valid_cosigners(&self, note: &Note) -> HashSet<String> {
-        let mut out = HashSet::new();
         for w in &self.witnesses {
-            let ok = note.signatures().iter().any(|s| {
-                s.name == w.key.name()
-                    && s.key_id == w.key.key_id()
-                    && w.key.verify(note.text(), &s.signature)
-            });
-            if ok {
-                out.insert(w.name.clone());
-            }
+            out.extend_from_slice(b"witness ");
+            out.extend_from_slice(&w.name);
+            out.push(b' ');
+            out.extend_from_slice(w.key.to_key_string().as_bytes());
+            push_url(&mut out, &w.url);
         }
+        for g in &self.groups {
+            out.extend_from_slice(b"group ");
+            out.extend_from_slice(&g.name);
+            match g.threshold {
+                Threshold::All => out.extend_from_slice(b" all"),
+                Threshold::Any => out.extend_from_slice(b" any"),
+                Threshold::AtLeast(k) => out.extend_from_slice(format!(" {k}").as_bytes()),
+            }
+            for m in &g.members {
+                out.push(b' ');
+                out.extend_from_slice(self.member_name(*m));
+            }
+            out.push(b'\n');
+        }
+        out.extend_from_slice(b"quorum ");
+        match self.quorum {
+            Quorum::None => out.extend_from_slice(NONE),
+            Quorum::Member(m) => out.extend_from_slice(self.member_name(m)),
+        }
+        out.push(b'\n');
         out
     }
 
-    /// Verifies a signed checkpoint: signed by one of the policy's logs
-    /// (origin = the log key's name) and cosigned to the quorum. Returns the
-    /// checkpoint, the note, and which witnesses cosigned.
+    /// The name of a member.
+    pub fn member_name(&self, m: Member) -> &[u8] {
+        match m {
+            Member::Witness(i) => &self.witnesses[i].name,
+            Member::Group(i) => &self.groups[i].name,
+        }
+    }
+
+    /// The trusted log whose key name is `origin`, if any.
+    pub fn log(&self, origin: &str) -> Option<&PolicyLog> {
+        self.logs.iter().find(|l| l.key_name() == origin)
+    }
+
+    /// Whether the witnesses in `cosigned` (indexes into
+    /// [`Policy::witnesses`]) satisfy the quorum.
+    pub fn quorum_met(&self, cosigned: &[usize]) -> bool {
+        let met = self.groups_met(cosigned);
+        match self.quorum {
+            Quorum::None => true,
+            Quorum::Member(m) => member_met(m, cosigned, &met),
+        }
+    }
+
+    /// Which groups the witnesses in `cosigned` satisfy, by group index.
+    fn groups_met(&self, cosigned: &[usize]) -> Vec<bool> {
+        let mut met: Vec<bool> = Vec::with_capacity(self.groups.len());
+        // Groups refer only to earlier groups, so one pass in order works.
+        for g in &self.groups {
+            let count = g
+                .members
+                .iter()
+                .filter(|&&m| member_met(m, cosigned, &met))
+                .count();
+            met.push(count >= g.required());
+        }
+        met
+    }
+
+    /// The quorum rule in words, with what `cosigned` achieves, e.g.
+    /// "group main needs 2 of w1 (cosigned), w2 (missing), w3 (missing)".
+    pub fn explain(&self, cosigned: &[usize]) -> String {
+        let met = self.groups_met(cosigned);
+        match self.quorum {
+            Quorum::None => "the policy requires no cosignature (quorum none)".into(),
+            Quorum::Member(Member::Witness(i)) => format!(
+                "the policy requires a cosignature by witness {} ({})",
+                lossy(&self.witnesses[i].name),
+                if cosigned.contains(&i) {
+                    "present"
+                } else {
+                    "missing"
+                }
+            ),
+            Quorum::Member(Member::Group(i)) => self.explain_group(i, cosigned, &met),
+        }
+    }
+
+    fn explain_group(&self, i: usize, cosigned: &[usize], met: &[bool]) -> String {
+        let g = &self.groups[i];
+        let parts: Vec<String> = g
+            .members
+            .iter()
+            .map(|&m| match m {
+                Member::Witness(w) => format!(
+                    "{} ({})",
+                    lossy(&self.witnesses[w].name),
+                    if cosigned.contains(&w) {
+                        "cosigned"
+                    } else {
+                        "missing"
+                    }
+                ),
+                Member::Group(sub) => format!("[{}]", self.explain_group(sub, cosigned, met)),
+            })
+            .collect();
+        format!(
+            "group {} needs {} of {} ({}): {}",
+            lossy(&g.name),
+            g.required(),
+            g.members.len(),
+            if met.get(i).copied().unwrap_or(false) {
+                "met"
+            } else {
+                "not met"
+            },
+            parts.join(", ")
+        )
+    }
+}
+
+impl PolicyLog {
+    /// The log's key name, which is its origin.
+    pub fn key_name(&self) -> &str {
+        crate::note::NoteVerifier::name(&self.key)
+    }
+
+    /// The URL as text, if it is UTF-8.
+    pub fn url_str(&self) -> Option<&str> {
+        self.url
+            .as_deref()
+            .and_then(|u| std::str::from_utf8(u).ok())
+    }
+}
+
+impl PolicyWitness {
+    /// The URL as text, if it is UTF-8.
+    pub fn url_str(&self) -> Option<&str> {
+        self.url
+            .as_deref()
+            .and_then(|u| std::str::from_utf8(u).ok())
+    }
+}
+
+fn member_met(m: Member, cosigned: &[usize], met: &[bool]) -> bool {
+    match m {
+        Member::Witness(i) => cosigned.contains(&i),
+        Member::Group(i) => met.get(i).copied().unwrap_or(false),
+    }
+}
+
+fn lossy(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn push_url(out: &mut Vec<u8>, url: &Option<Vec<u8>>) {
+    if let Some(u) = url {
+        out.push(b' ');
+        out.extend_from_slice(u);
+    }
+    out.push(b'\n');
+}
+
+fn parse_key(n: usize, vkey: &[u8], want: KeyType, role: &str) -> Result<VerifierKey, PolicyError> {
+    let text = utf8(n, "the verifier key", vkey)?;
+    let key = VerifierKey::parse(&text).map_err(|e| bad(n, format!("{role} key: {e}")))?;
+    // "Log and witness keys must use a signature type appropriate [to
+    // their] respective function"
+    if key.key_type() != want {
+        return Err(bad(
+            n,
+            format!(
+                "{role} key has type 0x{:02x}; a {role} key must be 0x{:02x}",
+                key.key_type().byte(),
+                want.byte()
+            ),
+        ));
+    }
+    Ok(key)
+}
+
+fn parse_decimal(s: &[u8]) -> Option<usize> {
+    if s.is_empty() || !s.iter().all(u8::is_ascii_digit) || (s.len() > 1 && s[0] == b'0') {
+        return None;
+    }
+    std::str::from_utf8(s).ok()?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests;
+
+impl Policy {
+    /// The witnesses (indexes into [`Policy::witnesses`]) whose
+    /// cosignatures on `note` verify.
+    pub fn valid_cosigners(&self, note: &Note) -> Vec<usize> {
+        self.witnesses
+            .iter()
+            .enumerate()
+            .filter(|(_, w)| {
+                note.signatures().iter().any(|s| {
+                    s.name == w.key.name()
+                        && s.key_id == w.key.key_id()
+                        && w.key.verify(note.text(), &s.signature)
+                })
+            })
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    /// Verifies a signed checkpoint note: signed by one of the policy's
+    /// logs (the origin is the log key's name) and cosigned to the quorum.
+    /// Returns the checkpoint, the note and the cosigning witnesses.
     pub fn verify_checkpoint(
         &self,
         note_bytes: &[u8],
-    ) -> Result<(Checkpoint, Note, HashSet<String>), PolicyError> {
+    ) -> Result<(Checkpoint, Note, Vec<usize>), PolicyError> {
         let note = Note::parse(note_bytes).map_err(CheckpointError::from)?;
         let cp = Checkpoint::parse(note.text())?;
         let log = self
-            .logs
-            .iter()
-            .find(|l| l.key.name() == cp.origin)
+            .log(&cp.origin)
             .ok_or_else(|| CheckpointError::WrongOrigin {
                 expected: self
                     .logs
                     .iter()
-                    .map(|l| l.key.name().to_owned())
+                    .map(|l| l.key_name().to_owned())
                     .collect::<Vec<_>>()
                     .join(" or "),
                 got: cp.origin.clone(),
             })?;
         note.verify(&[&log.key]).map_err(CheckpointError::from)?;
-        let cosigned = self.valid_cosigners(&note);
-        if !self.quorum_met(&cosigned) {
-            let mut got: Vec<String> = cosigned.into_iter().collect();
-            got.sort();
-            return Err(PolicyError::QuorumNotMet {
-                quorum: self.quorum.clone(),
-                got,
-            });
+        let cosigners = self.valid_cosigners(&note);
+        if !self.quorum_met(&cosigners) {
+            return Err(PolicyError::QuorumNotMet(self.explain(&cosigners)));
         }
-        Ok((cp, note, cosigned))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::cosignature::cosign;
-    use crate::note::SignerKey;
-    use crate::Hash;
-
-    fn keys() -> (SignerKey, Vec<SignerKey>) {
-        let log = SignerKey::from_seed("example.org/log", KeyType::Ed25519, [1; 32]).unwrap();
-        let ws = (0..3)
-            .map(|i| {
-                SignerKey::from_seed(&format!("w{i}.example"), KeyType::Cosignature, [10 + i; 32])
-                    .unwrap()
-            })
-            .collect();
-        (log, ws)
-    }
-
-    fn policy_text(log: &SignerKey, ws: &[SignerKey], k: &str) -> String {
-        let mut t = format!(
-            "# test\nlog {} http://127.0.0.1:1\n\n",
-            log.verifier().to_key_string()
-        );
-        for (i, w) in ws.iter().enumerate() {
-            t.push_str(&format!(
-                "witness W{i} {} http://127.0.0.1:{}\n",
-                w.verifier().to_key_string(),
-                2 + i
-            ));
-        }
-        t.push_str(&format!("group G {k} W0 W1 W2\nquorum G\n"));
-        t
-    }
-
-    #[test]
-    fn quorum_two_of_three() {
-        let (log, ws) = keys();
-        let p = Policy::parse(&policy_text(&log, &ws, "2")).unwrap();
-        assert_eq!(p.witnesses.len(), 3);
-        assert_eq!(p.witnesses[1].url.as_deref(), Some("http://127.0.0.1:3"));
-        let text = Checkpoint::new("example.org/log", 5, Hash([3; 32]))
-            .to_text()
-            .unwrap();
-        let mut note = Note::new(text.clone()).unwrap();
-        note.add_signature(log.sign(&text).unwrap()).unwrap();
-        note.add_signature(cosign(&ws[0], &text, 100).unwrap())
-            .unwrap();
-        assert!(matches!(
-            p.verify_checkpoint(&note.to_bytes()),
-            Err(PolicyError::QuorumNotMet { .. })
-        ));
-        note.add_signature(cosign(&ws[2], &text, 100).unwrap())
-            .unwrap();
-        let (_, _, who) = p.verify_checkpoint(&note.to_bytes()).unwrap();
-        assert_eq!(who.len(), 2);
-        // A cosignature on another checkpoint does not count.
-        let mut forged = note.clone();
-        forged.remove_signatures(|s| s.name == "w2.example");
-        let other = Checkpoint::new("example.org/log", 6, Hash([3; 32]))
-            .to_text()
-            .unwrap();
-        forged
-            .add_signature(cosign(&ws[2], &other, 100).unwrap())
-            .unwrap();
-        assert!(p.verify_checkpoint(&forged.to_bytes()).is_err());
-    }
-
-    #[test]
-    fn thresholds_and_none() {
-        let (log, ws) = keys();
-        let all = Policy::parse(&policy_text(&log, &ws, "all")).unwrap();
-        let any = Policy::parse(&policy_text(&log, &ws, "any")).unwrap();
-        let one: HashSet<String> = ["W1".to_owned()].into();
-        assert!(!all.quorum_met(&one));
-        assert!(any.quorum_met(&one));
-        let none = Policy::parse(&format!(
-            "log {}\nquorum none\n",
-            log.verifier().to_key_string()
-        ))
-        .unwrap();
-        assert!(none.quorum_met(&HashSet::new()));
-    }
-
-    #[test]
-    fn syntax_errors() {
-        let (log, ws) = keys();
-        let good = policy_text(&log, &ws, "2");
-        assert!(Policy::parse(&good.replace("group G 2", "group G 4")).is_err());
-        assert!(Policy::parse(&good.replace("group G 2", "group G 0")).is_err());
-        assert!(Policy::parse(&good.replace("W0 W1 W2", "W0 W1 W9")).is_err());
-        assert!(Policy::parse(&good.replace("W0 W1 W2", "W0 W1 W1")).is_err());
-        assert_eq!(
-            Policy::parse(&good.replace("quorum G\n", "")),
-            Err(PolicyError::NoQuorum)
-        );
-        assert!(Policy::parse(&format!("{good}quorum G\n")).is_err());
-        assert!(Policy::parse(&good.replace("witness W1", "witness W0")).is_err());
-        assert!(Policy::parse(&good.replace("quorum G", "quorum H")).is_err());
-        assert!(Policy::parse(&format!("{good}frobnicate\n")).is_err());
-        let no_log: String = good
-            .lines()
-            .filter(|l| !l.starts_with("log"))
-            .map(|l| format!("{l}\n"))
-            .collect();
-        assert_eq!(Policy::parse(&no_log), Err(PolicyError::NoLog));
-        // A witness key is not a log key.
-        assert!(Policy::parse(&format!(
-            "log {}\nquorum none\n",
-            ws[0].verifier().to_key_string()
-        ))
-        .is_err());
+        Ok((cp, note, cosigners))
     }
 }

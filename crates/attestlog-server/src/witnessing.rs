@@ -23,8 +23,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use attestlog_core::cosignature;
-use attestlog_core::note::{Note, NoteSignature, NoteVerifier as _};
-use attestlog_core::policy::{Policy, PolicyWitness};
+use attestlog_core::note::{Note, NoteSignature, NoteVerifier as _, VerifierKey};
+use attestlog_core::policy::Policy;
 use attestlog_core::proof::{prove_consistency, to_base64_lines};
 use hyper::Method;
 
@@ -44,6 +44,19 @@ pub struct WitnessingConfig {
     pub timeout: Duration,
 }
 
+/// A witness of the policy that has a URL to send checkpoints to.
+#[derive(Clone)]
+struct Target {
+    /// Index in [`Policy::witnesses`].
+    index: usize,
+    /// Its name in the policy (for logs and metrics).
+    name: String,
+    /// Its cosignature key.
+    key: VerifierKey,
+    /// Its submission prefix.
+    url: String,
+}
+
 /// What one witness answered this round.
 enum Outcome {
     Cosigned(NoteSignature, u64),
@@ -60,12 +73,19 @@ pub async fn run(
     config: WitnessingConfig,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
-    let witnesses: Vec<PolicyWitness> = config
+    let witnesses: Vec<Target> = config
         .policy
         .witnesses
         .iter()
-        .filter(|w| w.url.is_some())
-        .cloned()
+        .enumerate()
+        .filter_map(|(index, w)| {
+            Some(Target {
+                index,
+                name: String::from_utf8_lossy(&w.name).into_owned(),
+                key: w.key.clone(),
+                url: w.url_str()?.to_owned(),
+            })
+        })
         .collect();
     if witnesses.is_empty() {
         tracing::warn!("the witness policy names no witness with a URL; nothing to do");
@@ -92,7 +112,7 @@ pub async fn run(
             collected.clear();
             refused.clear();
         }
-        let pending: Vec<&PolicyWitness> = witnesses
+        let pending: Vec<&Target> = witnesses
             .iter()
             .filter(|w| !collected.contains_key(&w.name) && !refused.contains(&w.name))
             .collect();
@@ -144,7 +164,7 @@ pub async fn run(
             }
         }
         if changed {
-            publish(&state, &config.policy, &cur, &collected);
+            publish(&state, &config.policy, &witnesses, &cur, &collected);
         }
     }
 }
@@ -169,6 +189,7 @@ where
 fn publish(
     state: &LogState,
     policy: &Policy,
+    targets: &[Target],
     cur: &Published,
     collected: &HashMap<String, NoteSignature>,
 ) {
@@ -181,7 +202,12 @@ fn publish(
         let _ = note.add_signature(collected[name].clone());
     }
     let cosigners: HashSet<String> = collected.keys().cloned().collect();
-    let quorum_met = policy.quorum_met(&cosigners);
+    let indexes: Vec<usize> = targets
+        .iter()
+        .filter(|t| cosigners.contains(&t.name))
+        .map(|t| t.index)
+        .collect();
+    let quorum_met = policy.quorum_met(&indexes);
     state.publish_witnessed(Witnessed {
         checkpoint: Published {
             size: cur.size,
@@ -196,14 +222,12 @@ fn publish(
 /// Sends one `add-checkpoint` and interprets the answer.
 async fn ask(
     state: &LogState,
-    w: &PolicyWitness,
+    w: &Target,
     cur: &Published,
     old: u64,
     timeout: Duration,
 ) -> Outcome {
-    let Some(base) = &w.url else {
-        return Outcome::Failed("no URL".into());
-    };
+    let base = &w.url;
     let proof = match prove_consistency(state.store.as_ref(), old, cur.size) {
         Ok(p) => p,
         Err(e) => return Outcome::Failed(format!("building the proof: {e}")),
@@ -241,7 +265,7 @@ async fn ask(
 
 /// Finds and verifies this witness's cosignature among the signature lines
 /// of a 200 answer.
-fn find_cosignature(w: &PolicyWitness, cur: &Published, body: &[u8]) -> Option<NoteSignature> {
+fn find_cosignature(w: &Target, cur: &Published, body: &[u8]) -> Option<NoteSignature> {
     let note = Note::parse(&cur.note).ok()?;
     let mut joined = note.text().as_bytes().to_vec();
     joined.push(b'\n');

@@ -308,14 +308,14 @@ async fn serve(c: Config, ready_file: Option<PathBuf>) -> anyhow::Result<()> {
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("reading the witness policy {}", path.display()))?;
-            let policy = attestlog_core::policy::Policy::parse(&text)
+            let policy = attestlog_core::policy::Policy::parse(text.as_bytes())
                 .with_context(|| format!("parsing the witness policy {}", path.display()))?;
             if !policy.logs.iter().any(|l| l.key == key.verifier()) {
                 tracing::warn!("the witness policy's log lines do not name this log's key");
             }
             tracing::info!(
                 witnesses = policy.witnesses.len(),
-                quorum = policy.quorum(),
+                quorum = %policy.explain(&[]),
                 "witnessing enabled"
             );
             Some(attestlog_server::witnessing::WitnessingConfig {

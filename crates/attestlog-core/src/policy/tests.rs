@@ -1,6 +1,6 @@
 use super::*;
-use attestlog_core::note::SignerKey;
-use attestlog_core::rand_core::OsRng;
+use crate::note::SignerKey;
+use crate::rand_core::OsRng;
 use proptest::prelude::*;
 
 fn log_key(name: &str) -> String {
