@@ -16,17 +16,21 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
 
-/// The directory holding the workspace's binaries: the test executable
-/// lives in `<target>/<profile>/deps/`.
+/// The directory holding the workspace's binaries: `ATTESTLOG_BIN_DIR`, or
+/// the directory of the running executable (`<target>/<profile>/`, or its
+/// parent for tests, which live in `<target>/<profile>/deps/`).
 pub fn bin_dir() -> PathBuf {
     if let Some(d) = std::env::var_os("ATTESTLOG_BIN_DIR") {
         return PathBuf::from(d);
     }
-    let exe = std::env::current_exe().expect("test executable path");
-    exe.parent()
-        .and_then(Path::parent)
-        .expect("test executable is in <target>/<profile>/deps")
-        .to_owned()
+    let exe = std::env::current_exe().expect("executable path");
+    let dir = exe.parent().expect("executable is in a directory");
+    // Tests live in <target>/<profile>/deps, binaries in <target>/<profile>.
+    if dir.file_name().is_some_and(|n| n == "deps") {
+        dir.parent().unwrap_or(dir).to_owned()
+    } else {
+        dir.to_owned()
+    }
 }
 
 /// Path of a workspace binary; panics with the fix if it is not built.

@@ -34,6 +34,7 @@ use attestlog_proto::v1::log_server::LogServer;
 use attestlog_store::{AppendBatch, Store, StoreError};
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
+use tokio_stream::StreamExt as _;
 
 use crate::admission::Admission;
 use crate::limits::{MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES};
@@ -226,7 +227,17 @@ pub async fn serve(
         .add_service(health_service)
         .add_service(reflection)
         .add_service(log)
-        .serve_with_incoming_shutdown(TcpListenerStream::new(grpc), stopped(stop_rx.clone()))
+        .serve_with_incoming_shutdown(
+            // Small gRPC messages must not wait for Nagle's algorithm and
+            // the peer's delayed ACK (40 ms per request otherwise).
+            TcpListenerStream::new(grpc).map(|conn| {
+                conn.and_then(|s| {
+                    s.set_nodelay(true)?;
+                    Ok(s)
+                })
+            }),
+            stopped(stop_rx.clone()),
+        )
         .await;
     let _ = http_task.await;
     if let Some(t) = witness_task {

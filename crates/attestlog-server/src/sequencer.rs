@@ -4,7 +4,8 @@
 //!
 //! Order of a batch (the durability promise):
 //! 1. collect up to `max_batch` entries, or whatever arrived within
-//!    `max_wait` of the first;
+//!    `max_wait` of the first, sealing early after a [`QUIET_GAP`] with no
+//!    new entry;
 //! 2. drop duplicates (already logged, or twice in this batch): they are
 //!    answered with their first index;
 //! 3. compute the new subtree hashes and root, sign the checkpoint;
@@ -34,6 +35,9 @@ use tokio::sync::oneshot;
 
 use crate::admission::Admitted;
 use crate::state::{LogState, Published};
+
+/// How long without a new entry seals a batch early.
+pub const QUIET_GAP: Duration = Duration::from_millis(2);
 
 /// Batching limits.
 #[derive(Clone, Copy, Debug)]
@@ -164,8 +168,12 @@ fn run(
         let deadline = Instant::now() + config.max_wait;
         let mut batch = vec![first];
         while batch.len() < config.max_batch {
+            // Seal the batch when `max_wait` has passed, or when no entry
+            // arrived for QUIET_GAP: a burst of concurrent submissions is
+            // sequenced at once instead of waiting out `max_wait`, while a
+            // steady stream still fills batches.
             let left = deadline.saturating_duration_since(Instant::now());
-            match rx.recv_timeout(left) {
+            match rx.recv_timeout(left.min(QUIET_GAP)) {
                 Ok(job) => batch.push(job),
                 Err(RecvTimeoutError::Timeout) | Err(RecvTimeoutError::Disconnected) => break,
             }
