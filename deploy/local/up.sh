@@ -142,7 +142,7 @@ gpg --batch --pinentry-mode loopback --passphrase '' --yes \
     --detach-sign "$SAMPLE.statement.json" 2> /dev/null
 say "submitting a gpg-signed sample attestation"
 "$BIN/attestlog" submit "$SAMPLE.statement.json" --signature "$SAMPLE.statement.json.sig" \
-    --certificate "$STATE/sample-maintainer.asc" --log "http://$LOG_GRPC"
+    --certificate "$STATE/sample-maintainer.asc" --log "http://$LOG_GRPC" --wait-for-witnesses
 say "verifying it: 1 trusted maintainer, log signature, 2 of 3 witness cosignatures"
 verified=0
 for _ in $(seq 1 30); do

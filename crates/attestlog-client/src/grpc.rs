@@ -74,12 +74,15 @@ impl LogClient {
         })
     }
 
-    /// Submits an attestation (see `SubmitRequest`).
+    /// Submits an attestation (see `SubmitRequest`). With
+    /// `wait_for_witnesses`, the log answers only once a checkpoint that
+    /// includes the entry is cosigned to its witness policy's quorum.
     pub async fn submit(
         &mut self,
         payload: Vec<u8>,
         signature: Vec<u8>,
         certificate: Vec<u8>,
+        wait_for_witnesses: bool,
     ) -> Result<Submitted, ClientError> {
         let r = self
             .inner
@@ -87,7 +90,7 @@ impl LogClient {
                 payload,
                 signature,
                 certificate,
-                ..Default::default()
+                wait_for_witnesses,
             })
             .await
             .map_err(|s| ClientError::grpc("Submit", s))?

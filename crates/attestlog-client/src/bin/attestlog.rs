@@ -97,6 +97,10 @@ struct SubmitArgs {
     /// Where to write the tlog-proof.
     #[arg(long)]
     proof: Option<PathBuf>,
+    /// Answer only once a checkpoint including the entry is cosigned by
+    /// the log's witness quorum (the proof is then against that checkpoint).
+    #[arg(long)]
+    wait_for_witnesses: bool,
     /// Print a statement for this artifact instead of submitting.
     #[arg(long, requires_all = ["name", "source", "revision"])]
     artifact: Option<PathBuf>,
@@ -421,7 +425,9 @@ async fn submit(a: SubmitArgs) -> anyhow::Result<u8> {
         .transpose()?
         .unwrap_or_default();
     let mut client = LogClient::connect(&a.log.log).await?;
-    let r = client.submit(payload, signature, certificate).await?;
+    let r = client
+        .submit(payload, signature, certificate, a.wait_for_witnesses)
+        .await?;
     let proof = TlogProof {
         extra: None,
         index: r.index,
