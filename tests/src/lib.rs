@@ -263,42 +263,81 @@ pub fn statement(name: &str, sha256_hex: &str) -> Vec<u8> {
     .into_bytes()
 }
 
+/// Finds the Go toolchain, or fails with the fix.
+pub fn find_go() -> anyhow::Result<PathBuf> {
+    std::env::var_os("PATH")
+        .map(|paths| {
+            std::env::split_paths(&paths)
+                .map(|d| d.join("go"))
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default()
+        .into_iter()
+        .chain([
+            PathBuf::from("/usr/bin/go"),
+            PathBuf::from("/usr/lib/go/bin/go"),
+        ])
+        .find(|p| p.is_file())
+        .context(
+            "Go toolchain not found: install golang-go and golang-golang-x-mod-dev \
+             (scripts/test.sh does)",
+        )
+}
+
+/// Builds the Go program in `src` (package main, standard library and
+/// Debian's golang.org/x/mod only) offline, in GOPATH mode, into `out`.
+/// The build cache lives under `~/.cache/attestlog-go-build`.
+pub fn go_build(src: &Path, out: &Path) -> anyhow::Result<()> {
+    let go = find_go()?;
+    let work = tempfile::tempdir()?;
+    let gopath = std::env::join_paths([
+        work.path().join("gopath"),
+        PathBuf::from("/usr/share/gocode"),
+    ])?;
+    let cache = dirs_cache().join("attestlog-go-build");
+    std::fs::create_dir_all(&cache)?;
+    let built = Command::new(go)
+        .args(["build", "-o"])
+        .arg(out)
+        .arg(".")
+        .current_dir(src)
+        .env("GO111MODULE", "off")
+        .env("GOFLAGS", "")
+        .env("GOTOOLCHAIN", "local")
+        .env("GOENV", "off")
+        .env("GOPROXY", "off")
+        .env("CGO_ENABLED", "0")
+        .env("GOPATH", gopath)
+        .env("GOCACHE", &cache)
+        .stdin(Stdio::null())
+        .output()
+        .context("running go build")?;
+    if !built.status.success() {
+        bail!(
+            "building {} failed; are golang-go and golang-golang-x-mod-dev installed \
+             (scripts/test.sh does)?\n{}",
+            src.display(),
+            String::from_utf8_lossy(&built.stderr)
+        );
+    }
+    Ok(())
+}
+
 /// Runs `tests/interop/logcheck` (Go's x/mod sumdb note and tlog) on a
 /// vectors JSON file. Fails with the fix if Go is not installed; returns
 /// Go's stdout on success and an error with its stderr on failure.
 pub fn go_logcheck(vectors: &Path) -> anyhow::Result<String> {
-    let go = ["/usr/bin/go", "/usr/lib/go/bin/go"]
-        .into_iter()
-        .map(PathBuf::from)
-        .find(|p| p.exists())
-        .or_else(|| {
-            std::env::var_os("PATH").and_then(|paths| {
-                std::env::split_paths(&paths)
-                    .map(|d| d.join("go"))
-                    .find(|p| p.exists())
-            })
-        })
-        .context(
-            "Go toolchain not found: install golang-go and golang-golang-x-mod-dev \
-             (scripts/test.sh does)",
-        )?;
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("interop/logcheck/main.go");
-    let work = std::env::temp_dir().join(format!("attestlog-go-{}", std::process::id()));
-    std::fs::create_dir_all(&work)?;
-    let cache = dirs_cache().join("attestlog-go-build");
-    std::fs::create_dir_all(&cache)?;
-    let out = Command::new(go)
-        .arg("run")
-        .arg(&src)
+    let dir = tempfile::tempdir()?;
+    let bin = dir.path().join("logcheck");
+    go_build(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("interop/logcheck"),
+        &bin,
+    )?;
+    let out = Command::new(&bin)
         .arg(vectors)
-        .env("GO111MODULE", "off")
-        .env("GOFLAGS", "")
-        .env("GOTOOLCHAIN", "local")
-        .env("GOPATH", format!("{}:/usr/share/gocode", work.display()))
-        .env("GOCACHE", &cache)
         .stdin(Stdio::null())
         .output()
-        .context("running go")?;
+        .context("running logcheck")?;
     if !out.status.success() {
         bail!("{}", String::from_utf8_lossy(&out.stderr));
     }
