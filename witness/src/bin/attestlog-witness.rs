@@ -62,6 +62,10 @@ enum Command {
         /// Use this state directory instead of the configured one.
         #[arg(long)]
         data_dir: Option<PathBuf>,
+        /// Use this key file instead of the configured one (e.g. a systemd
+        /// credential: `--key-file %d/key`).
+        #[arg(long)]
+        key_file: Option<PathBuf>,
         /// After binding, write `http=<address>` to this file, so scripts
         /// and tests know the port and that the witness is up.
         #[arg(long)]
@@ -91,6 +95,7 @@ fn main() -> anyhow::Result<()> {
             config,
             listen,
             data_dir,
+            key_file,
             ready_file,
             log_format,
             log_level,
@@ -100,7 +105,7 @@ fn main() -> anyhow::Result<()> {
                 .enable_all()
                 .build()
                 .context("starting the async runtime")?;
-            rt.block_on(run(&config, listen, data_dir, ready_file))
+            rt.block_on(run(&config, listen, data_dir, key_file, ready_file))
         }
     }
 }
@@ -159,12 +164,13 @@ async fn run(
     config_path: &Path,
     listen: Option<std::net::SocketAddr>,
     data_dir: Option<PathBuf>,
+    key_file: Option<PathBuf>,
     ready_file: Option<PathBuf>,
 ) -> anyhow::Result<()> {
     let text = std::fs::read_to_string(config_path)
         .with_context(|| format!("reading {}", config_path.display()))?;
     let cfg = ConfigFile::parse(&text).with_context(|| format!("in {}", config_path.display()))?;
-    let key = read_key(&cfg.key_file, &cfg.name)?;
+    let key = read_key(key_file.as_deref().unwrap_or(&cfg.key_file), &cfg.name)?;
     let dir = data_dir.unwrap_or_else(|| cfg.data_dir.clone());
     let state = State::open(&dir).with_context(|| format!("opening state in {}", dir.display()))?;
     let witness = Arc::new(Witness::new(
