@@ -43,7 +43,9 @@ pub use predicate::{ReproducibleBuild, REPRODUCIBLE_BUILD_V1};
 pub use signature_check::MAX_CLOCK_SKEW;
 pub use simple_signing::SimpleSigning;
 pub use statement::{InTotoStatement, Predicate, Statement, Subject, IN_TOTO_STATEMENT_V1};
-pub use verify::{verify_leaf, IndexKeys, Submission, VerifiedAttestation, Verifier};
+pub use verify::{
+    verify_leaf, verify_leaf_shared, IndexKeys, Submission, VerifiedAttestation, Verifier,
+};
 
 /// Sequoia, re-exported so that callers name the same `Cert` and
 /// `Fingerprint` types without a version mismatch.

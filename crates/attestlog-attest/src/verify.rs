@@ -273,6 +273,16 @@ pub fn verify_leaf(
     leaf_bytes: &[u8],
     certificate: &Cert,
 ) -> Result<VerifiedAttestation, AttestError> {
+    verify_leaf_shared(leaf_bytes, &Arc::new(certificate.clone()))
+}
+
+/// [`verify_leaf`] with a shared certificate: what a monitor re-verifying
+/// many entries of one signer uses, to skip copying the certificate into
+/// each result.
+pub fn verify_leaf_shared(
+    leaf_bytes: &[u8],
+    certificate: &Arc<Cert>,
+) -> Result<VerifiedAttestation, AttestError> {
     let leaf = Leaf::decode(leaf_bytes)?;
     if &certificate.fingerprint() != leaf.primary_fingerprint() {
         return Err(AttestError::LeafNotCanonical {
@@ -296,7 +306,7 @@ pub fn verify_leaf(
     let verified = finish(
         &input,
         sig,
-        Arc::new(certificate.clone()),
+        Arc::clone(certificate),
         signer,
         leaf.verified_at(),
     )?;

@@ -21,10 +21,11 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use attestlog_attest::openpgp::parse::Parse as _;
 use attestlog_attest::openpgp::Cert;
-use attestlog_attest::{verify_leaf, Leaf};
+use attestlog_attest::{verify_leaf_shared, Leaf};
 use attestlog_core::{leaf_hash, node_hash, Hash};
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
@@ -130,7 +131,7 @@ pub struct Monitor {
     position_path: PathBuf,
     frontier: Frontier,
     names: BTreeMap<String, Vec<String>>,
-    certs: HashMap<Vec<u8>, Option<Cert>>,
+    certs: HashMap<Vec<u8>, Option<Arc<Cert>>>,
 }
 
 impl Monitor {
@@ -240,10 +241,16 @@ impl Monitor {
         while self.frontier.size < size {
             let from = self.frontier.size;
             let page = self.fetch(client, from, size).await?;
-            for (i, leaf) in page.into_iter().enumerate() {
-                self.check_entry(from + i as u64, &leaf, client, &mut on_alert)
-                    .await;
-                self.frontier.push(leaf_hash(&leaf));
+            let certs = self.certs_for(client, &page).await;
+            let (page, checked) = tokio::task::spawn_blocking(move || {
+                let checked = check_entries(from, &page, &certs);
+                (page, checked)
+            })
+            .await
+            .map_err(|e| ClientError::BadAnswer(format!("entry checker: {e}")))?;
+            for (i, (leaf, c)) in page.iter().zip(checked).enumerate() {
+                self.alerts_for(from + i as u64, c, &mut on_alert);
+                self.frontier.push(leaf_hash(leaf));
             }
             if self.frontier.size < size {
                 self.save_position()?;
@@ -282,68 +289,59 @@ impl Monitor {
         }
     }
 
-    async fn cert(&mut self, client: &mut LogClient, fp: &[u8]) -> Option<Cert> {
-        if let Some(c) = self.certs.get(fp) {
-            return c.clone();
+    /// The stored certificate of each entry's signer (`None` for an entry
+    /// that does not decode or whose certificate the log does not give),
+    /// fetched once per signer.
+    async fn certs_for(
+        &mut self,
+        client: &mut LogClient,
+        page: &[Vec<u8>],
+    ) -> Vec<Option<Arc<Cert>>> {
+        let mut out = Vec::with_capacity(page.len());
+        for bytes in page {
+            let Ok(leaf) = Leaf::decode(bytes) else {
+                out.push(None);
+                continue;
+            };
+            let fp = leaf.primary_fingerprint().as_bytes();
+            if !self.certs.contains_key(fp) {
+                let c = client
+                    .certificate(fp)
+                    .await
+                    .ok()
+                    .and_then(|b| Cert::from_bytes(&b).ok())
+                    .map(Arc::new);
+                self.certs.insert(fp.to_vec(), c);
+            }
+            out.push(self.certs.get(fp).cloned().flatten());
         }
-        let c = client
-            .certificate(fp)
-            .await
-            .ok()
-            .and_then(|b| Cert::from_bytes(&b).ok());
-        self.certs.insert(fp.to_vec(), c.clone());
-        c
+        out
     }
 
-    async fn check_entry(
-        &mut self,
-        index: u64,
-        bytes: &[u8],
-        client: &mut LogClient,
-        on_alert: &mut impl FnMut(Alert),
-    ) {
-        let invalid = |primary: String, message: String| Alert {
-            kind: "invalid",
-            index,
+    /// Raises the alerts one checked entry calls for, in index order (the
+    /// "new digest for a watched name" rule depends on the order).
+    fn alerts_for(&mut self, index: u64, checked: Checked, on_alert: &mut impl FnMut(Alert)) {
+        let Checked::Valid {
             primary,
-            signing_key: String::new(),
-            subjects: Vec::new(),
-            message,
-        };
-        let leaf = match Leaf::decode(bytes) {
-            Ok(l) => l,
-            Err(e) => {
-                return on_alert(invalid(
-                    String::new(),
-                    format!("entry {index} is not a valid leaf: {e}"),
-                ))
-            }
-        };
-        let primary = leaf.primary_fingerprint().to_hex();
-        let signing_key = leaf.signing_fingerprint().to_hex();
-        let Some(cert) = self
-            .cert(client, leaf.primary_fingerprint().as_bytes())
-            .await
+            signing_key,
+            subjects,
+        } = checked
         else {
-            return on_alert(invalid(
-                primary,
-                format!("entry {index}: the log has no certificate for its signer"),
-            ));
-        };
-        let verified = match verify_leaf(bytes, &cert) {
-            Ok(v) => v,
-            Err(e) => {
-                return on_alert(invalid(
+            if let Checked::Invalid { primary, message } = checked {
+                on_alert(Alert {
+                    kind: "invalid",
+                    index,
                     primary,
-                    format!("entry {index}: the signature does not verify again: {e}"),
-                ))
+                    signing_key: String::new(),
+                    subjects: Vec::new(),
+                    message,
+                });
             }
+            return;
         };
-        let subjects: Vec<String> = verified
-            .statement()
-            .subjects()
+        let described: Vec<String> = subjects
             .iter()
-            .map(|s| format!("{} sha256:{}", s.name, hex::encode(s.sha256)))
+            .map(|(name, sha256)| format!("{name} sha256:{}", hex::encode(sha256)))
             .collect();
         if self
             .watch
@@ -356,19 +354,19 @@ impl Monitor {
                 index,
                 primary: primary.clone(),
                 signing_key: signing_key.clone(),
-                subjects: subjects.clone(),
+                subjects: described.clone(),
                 message: format!(
                     "watched key {primary} signed entry {index} ({}): if this was not you, your key is being used by someone else",
-                    subjects.join(", ")
+                    described.join(", ")
                 ),
             });
         }
-        for s in verified.statement().subjects() {
-            if !self.watch.names.contains(&s.name) {
+        for (name, sha256) in &subjects {
+            if !self.watch.names.contains(name) {
                 continue;
             }
-            let digest = hex::encode(s.sha256);
-            let seen = self.names.entry(s.name.clone()).or_default();
+            let digest = hex::encode(sha256);
+            let seen = self.names.entry(name.clone()).or_default();
             if seen.contains(&digest) {
                 continue;
             }
@@ -378,13 +376,89 @@ impl Monitor {
                 index,
                 primary: primary.clone(),
                 signing_key: signing_key.clone(),
-                subjects: subjects.clone(),
+                subjects: described.clone(),
                 message: format!(
-                    "watched name {:?} has a new digest sha256:{digest} in entry {index}, signed by {primary}",
-                    s.name
+                    "watched name {name:?} has a new digest sha256:{digest} in entry {index}, signed by {primary}"
                 ),
             });
         }
+    }
+}
+
+/// What re-verifying one entry found.
+enum Checked {
+    /// The signature verifies again: who signed which subjects.
+    Valid {
+        primary: String,
+        signing_key: String,
+        subjects: Vec<(String, [u8; 32])>,
+    },
+    /// It does not: why, in words.
+    Invalid { primary: String, message: String },
+}
+
+/// Re-verifies the entries `[from, from + page.len())` on every core
+/// (OpenPGP verification is the monitor's main cost), in index order.
+fn check_entries(from: u64, page: &[Vec<u8>], certs: &[Option<Arc<Cert>>]) -> Vec<Checked> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = page.len().div_ceil(threads).max(1);
+    std::thread::scope(|s| {
+        let workers: Vec<_> = page
+            .chunks(chunk)
+            .zip(certs.chunks(chunk))
+            .enumerate()
+            .map(|(k, (leaves, certs))| {
+                let first = from + (k * chunk) as u64;
+                s.spawn(move || {
+                    leaves
+                        .iter()
+                        .zip(certs)
+                        .enumerate()
+                        .map(|(i, (bytes, cert))| check_entry(first + i as u64, bytes, cert))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    })
+}
+
+fn check_entry(index: u64, bytes: &[u8], cert: &Option<Arc<Cert>>) -> Checked {
+    let leaf = match Leaf::decode(bytes) {
+        Ok(l) => l,
+        Err(e) => {
+            return Checked::Invalid {
+                primary: String::new(),
+                message: format!("entry {index} is not a valid leaf: {e}"),
+            }
+        }
+    };
+    let primary = leaf.primary_fingerprint().to_hex();
+    let signing_key = leaf.signing_fingerprint().to_hex();
+    let Some(cert) = cert else {
+        return Checked::Invalid {
+            primary,
+            message: format!("entry {index}: the log has no certificate for its signer"),
+        };
+    };
+    match verify_leaf_shared(bytes, cert) {
+        Ok(v) => Checked::Valid {
+            primary,
+            signing_key,
+            subjects: v
+                .statement()
+                .subjects()
+                .iter()
+                .map(|s| (s.name.clone(), s.sha256))
+                .collect(),
+        },
+        Err(e) => Checked::Invalid {
+            primary,
+            message: format!("entry {index}: the signature does not verify again: {e}"),
+        },
     }
 }
 

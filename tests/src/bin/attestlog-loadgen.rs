@@ -17,13 +17,13 @@
 //!
 //! Example: `target/release/attestlog-loadgen --entries 20000 --clients 64`
 
-use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::Context as _;
 use attestlog_attest::{AdmissionPolicy, Submission, Verifier};
+use attestlog_e2e::load::{percentile, signed_requests, submit_all};
 use attestlog_e2e::signing::Maintainer;
-use attestlog_e2e::{log_keygen, statement, LogServer};
+use attestlog_e2e::{log_keygen, LogServer};
 use attestlog_proto::v1 as pb;
 use attestlog_proto::v1::log_client::LogClient;
 
@@ -63,71 +63,11 @@ fn parse_args() -> anyhow::Result<Args> {
     Ok(a)
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
-}
-
 fn sign_all(n: usize, tag: &str) -> Vec<pb::SubmitRequest> {
     let mut keys: Vec<Maintainer> = (0..8)
         .map(|i| Maintainer::new(&format!("m{i} <m{i}@load.test>")))
         .collect();
-    (0..n)
-        .map(|i| {
-            let m = &mut keys[i % 8];
-            let st = statement(
-                &format!("{tag}-{i}.tar.gz"),
-                &format!("{:064x}", (i as u64) << 8 | 0x5a),
-            );
-            pb::SubmitRequest {
-                signature: m.sign(&st),
-                payload: st,
-                certificate: m.cert.clone(),
-                ..Default::default()
-            }
-        })
-        .collect()
-}
-
-/// Submits `reqs` from `clients` concurrent clients; `pace` spaces each
-/// client's submissions. Returns elapsed time and sorted latencies.
-async fn run_load(
-    endpoint: String,
-    reqs: Vec<pb::SubmitRequest>,
-    clients: usize,
-    pace: Option<Duration>,
-) -> anyhow::Result<(Duration, Vec<Duration>)> {
-    let reqs = Arc::new(reqs);
-    let start = Instant::now();
-    let mut tasks = Vec::new();
-    for c in 0..clients {
-        let (reqs, endpoint) = (reqs.clone(), endpoint.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut client = LogClient::connect(endpoint).await?;
-            let mut lat = Vec::new();
-            let mut next = Instant::now();
-            for r in reqs.iter().skip(c).step_by(clients) {
-                if let Some(p) = pace {
-                    tokio::time::sleep_until(next.into()).await;
-                    next += p;
-                }
-                let t = Instant::now();
-                client.submit(r.clone()).await?;
-                lat.push(t.elapsed());
-            }
-            anyhow::Ok(lat)
-        }));
-    }
-    let mut all = Vec::new();
-    for t in tasks {
-        all.extend(t.await??);
-    }
-    let elapsed = start.elapsed();
-    all.sort();
-    Ok((elapsed, all))
+    signed_requests(&mut keys, n, tag)
 }
 
 fn main() -> anyhow::Result<()> {
@@ -165,7 +105,8 @@ fn main() -> anyhow::Result<()> {
 
     // 2. Peak ingest.
     let reqs = sign_all(args.entries, "peak");
-    let (elapsed, lat) = rt.block_on(run_load(server.endpoint(), reqs, args.clients, None))?;
+    let load = rt.block_on(submit_all(server.endpoint(), reqs, args.clients, None))?;
+    let (elapsed, lat) = (load.elapsed, load.latencies);
     let rate = args.entries as f64 / elapsed.as_secs_f64();
     println!(
         "peak ingest: {rate:.0} entries/s ({:.0}% of the verify ceiling); latency p50 {:?} p99 {:?}",
@@ -178,12 +119,13 @@ fn main() -> anyhow::Result<()> {
     let half_n = (args.entries / 2).max(100);
     let per_client = Duration::from_secs_f64(args.clients as f64 / (rate / 2.0));
     let reqs = sign_all(half_n, "half");
-    let (elapsed, lat) = rt.block_on(run_load(
+    let load = rt.block_on(submit_all(
         server.endpoint(),
         reqs,
         args.clients,
         Some(per_client),
     ))?;
+    let (elapsed, lat) = (load.elapsed, load.latencies);
     println!(
         "half load: {:.0} entries/s offered {:.0}; latency p50 {:?} p99 {:?}",
         half_n as f64 / elapsed.as_secs_f64(),

@@ -1,0 +1,101 @@
+//! Many distinct signed submissions, and many concurrent gRPC clients to
+//! send them: shared by the load generator, the monitor benchmark and the
+//! scale tests.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use attestlog_proto::v1 as pb;
+use attestlog_proto::v1::log_client::LogClient;
+
+use crate::signing::Maintainer;
+use crate::statement;
+
+/// `n` submissions of distinct statements (`<tag>-<i>.tar.gz`, each with
+/// its own digest), signed round-robin by `keys`.
+pub fn signed_requests(keys: &mut [Maintainer], n: usize, tag: &str) -> Vec<pb::SubmitRequest> {
+    let k = keys.len();
+    (0..n)
+        .map(|i| {
+            let m = &mut keys[i % k];
+            signed_request(m, &format!("{tag}-{i}.tar.gz"), (i as u64) << 8 | 0x5a)
+        })
+        .collect()
+}
+
+/// One submission of `name` with a digest made from `seed`, signed by `m`.
+pub fn signed_request(m: &mut Maintainer, name: &str, seed: u64) -> pb::SubmitRequest {
+    let st = statement(name, &format!("{seed:064x}"));
+    pb::SubmitRequest {
+        signature: m.sign(&st),
+        payload: st,
+        certificate: m.cert.clone(),
+        ..Default::default()
+    }
+}
+
+/// What [`submit_all`] measured.
+pub struct LoadResult {
+    /// Wall time from the first submission to the last answer.
+    pub elapsed: Duration,
+    /// Submit-to-proof latencies, sorted.
+    pub latencies: Vec<Duration>,
+    /// The index the log answered for each request, in request order.
+    pub indexes: Vec<u64>,
+}
+
+/// Submits `reqs` from `clients` concurrent gRPC clients to `endpoint`;
+/// `pace` spaces each client's submissions. Fails on the first error.
+pub async fn submit_all(
+    endpoint: String,
+    reqs: Vec<pb::SubmitRequest>,
+    clients: usize,
+    pace: Option<Duration>,
+) -> anyhow::Result<LoadResult> {
+    let n = reqs.len();
+    let reqs = Arc::new(reqs);
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..clients.max(1) {
+        let (reqs, endpoint) = (reqs.clone(), endpoint.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut client = LogClient::connect(endpoint).await?;
+            let mut answers = Vec::new();
+            let mut next = Instant::now();
+            for (i, r) in reqs.iter().enumerate().skip(c).step_by(clients.max(1)) {
+                if let Some(p) = pace {
+                    tokio::time::sleep_until(next.into()).await;
+                    next += p;
+                }
+                let t = Instant::now();
+                let answer = client.submit(r.clone()).await?.into_inner();
+                answers.push((i, answer.index, t.elapsed()));
+            }
+            anyhow::Ok(answers)
+        }));
+    }
+    let mut indexes = vec![0; n];
+    let mut latencies = Vec::with_capacity(n);
+    for t in tasks {
+        for (i, index, latency) in t.await?? {
+            indexes[i] = index;
+            latencies.push(latency);
+        }
+    }
+    let elapsed = start.elapsed();
+    latencies.sort();
+    Ok(LoadResult {
+        elapsed,
+        latencies,
+        indexes,
+    })
+}
+
+/// The `p` quantile (0.0..=1.0) of sorted durations.
+pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
