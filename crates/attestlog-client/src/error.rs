@@ -23,6 +23,14 @@ pub enum ClientError {
         #[source]
         source: std::io::Error,
     },
+    /// A maintainers file (keyring and threshold) is invalid.
+    #[error("maintainers file {path}: {reason}")]
+    TrustFile {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// The log could not be reached.
     #[error("cannot connect to the log at {endpoint}: {reason}")]
     Connect {

@@ -12,7 +12,8 @@
 //!   tiles) and offline [`bundle`]s of [`tlog_proof`]s;
 //! * [`state`]: the latest verified checkpoint per log, rollback and fork
 //!   detection with split-view evidence;
-//! * [`monitor`]: following a log and alerting on watched keys and names.
+//! * [`monitor`]: following a log and alerting on watched keys and names;
+//! * [`trust_file`]: the maintainers file (keyring and threshold).
 //!
 //! Out of scope: command-line parsing and printing (the `attestlog`
 //! binary), running a log or a witness (never a dependency of this crate),
@@ -32,6 +33,7 @@ pub mod report;
 pub mod state;
 pub mod tiles;
 pub mod tlog_proof;
+pub mod trust_file;
 pub mod witnessed;
 
 pub use error::ClientError;

@@ -59,18 +59,25 @@ pub async fn entry(client: &mut LogClient, index: u64) -> Result<Vec<u8>, Client
 
 /// Every entry the log indexes under `digest` within the checkpoint's
 /// tree, with its logged certificate and its inclusion proof.
+/// `progress(done, total)` is called after each entry.
 pub async fn candidates(
     client: &mut LogClient,
     digest: &[u8; 32],
     cp: &WitnessedCheckpoint,
+    mut progress: impl FnMut(u64, u64),
 ) -> Result<Vec<Candidate>, ClientError> {
     let size = cp.checkpoint.size;
     let mut certs: HashMap<Vec<u8>, Option<Vec<u8>>> = HashMap::new();
     let mut out = Vec::new();
-    for index in client.search_all(SearchKey::Sha256(*digest)).await? {
-        if index >= size {
-            continue; // logged after the checkpoint: not provable under it
-        }
+    let indexes: Vec<u64> = client
+        .search_all(SearchKey::Sha256(*digest))
+        .await?
+        .into_iter()
+        // Logged after the checkpoint: not provable under it.
+        .filter(|&index| index < size)
+        .collect();
+    let total = indexes.len() as u64;
+    for index in indexes {
         let leaf = entry(client, index).await?;
         let logged_certificate = match Leaf::decode(&leaf) {
             Ok(l) => {
@@ -94,6 +101,7 @@ pub async fn candidates(
             audit_path,
             checkpoint: cp.note.clone(),
         });
+        progress(out.len() as u64, total);
     }
     Ok(out)
 }

@@ -231,6 +231,50 @@ fn quorum_bundles_rollback_monitor() -> anyhow::Result<()> {
         out.contains("no attestation of this digest by Carol <carol@e2e.test>"),
         "{out}"
     );
+    // The same two checks with keyring and threshold from a maintainers
+    // file (the keyring path relative to the file).
+    for (m, code, want) in [
+        ("2", 0, "PASS: 2 of the required 2"),
+        ("3", 1, "FAIL: 2 of the required 3"),
+    ] {
+        let trust = dir.join(format!("trust-{m}.toml"));
+        let rel = keyring
+            .file_name()
+            .and_then(|n| n.to_str())
+            .context("keyring name")?;
+        std::fs::write(&trust, format!("keyring = \"{rel}\"\nthreshold = {m}\n"))?;
+        let o = attestlog(&[
+            "verify",
+            p(&artifact),
+            "--policy",
+            p(&policy),
+            "--maintainers",
+            p(&trust),
+            "--checkpoint",
+            p(&both),
+            "--log",
+            &endpoint,
+        ]);
+        assert_eq!(o.status.code(), Some(code), "{}", text(&o));
+        assert!(text(&o).contains(want), "{}", text(&o));
+    }
+    let bad = dir.join("trust-bad.toml");
+    std::fs::write(&bad, "keyring = \"k\"\ntreshold = 2\n")?;
+    let o = attestlog(&[
+        "verify",
+        p(&artifact),
+        "--policy",
+        p(&policy),
+        "--maintainers",
+        p(&bad),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("unknown field `treshold`"),
+        "{}",
+        text(&o)
+    );
+
     let o = verify("2", &one);
     let out = text(&o);
     assert_eq!(o.status.code(), Some(2), "{out}");

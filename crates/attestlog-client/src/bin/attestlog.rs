@@ -21,6 +21,7 @@ use attestlog_client::quorum::{display_name, evaluate, Maintainers};
 use attestlog_client::state::StateDir;
 use attestlog_client::tiles::HttpTiles;
 use attestlog_client::tlog_proof::{TlogProof, TLOG_PROOF_MAGIC};
+use attestlog_client::trust_file::TrustFile;
 use attestlog_client::ClientError;
 use attestlog_core::checkpoint::Checkpoint;
 use attestlog_core::evidence::{Contradiction, Evidence, EVIDENCE_MAGIC};
@@ -135,6 +136,8 @@ struct SubmitArgs {
 ///   attestlog verify hello-1.0.tar.gz --policy log.policy \
 ///       --keyring maintainers/ --threshold 2 --state-dir ~/.local/state/attestlog
 ///   attestlog verify sha256:9f86d0…0a08 --policy log.policy --keyring team.gpg
+///   # keyring and threshold from one file (keyring = "…", threshold = 2):
+///   attestlog verify hello-1.0.tar.gz --policy log.policy --maintainers trust.toml
 ///   # fully offline, no network at all:
 ///   attestlog verify hello-1.0.tar.gz --bundle hello.bundle \
 ///       --policy log.policy --keyring maintainers/ --threshold 2
@@ -148,11 +151,16 @@ struct VerifyArgs {
     policy: PathBuf,
     /// Trusted maintainers' certificates: a file or a directory of
     /// *.asc/*.pgp/*.gpg files.
-    #[arg(long)]
-    keyring: PathBuf,
-    /// How many distinct maintainers must attest.
-    #[arg(long, short = 'm', default_value_t = 1)]
-    threshold: usize,
+    #[arg(long, required_unless_present = "maintainers")]
+    keyring: Option<PathBuf>,
+    /// How many distinct maintainers must attest (default 1).
+    #[arg(long, short = 'm')]
+    threshold: Option<usize>,
+    /// A maintainers file giving both the keyring and the threshold, e.g.
+    /// `keyring = "maintainers/"` and `threshold = 2` (TOML; the keyring
+    /// path is relative to the file).
+    #[arg(long, conflicts_with_all = ["keyring", "threshold"])]
+    maintainers: Option<PathBuf>,
     /// Verify this offline bundle; no network is used.
     #[arg(long, conflicts_with_all = ["state_dir", "checkpoint"])]
     bundle: Option<PathBuf>,
@@ -493,15 +501,23 @@ fn rfc3339_now() -> String {
 async fn verify(a: VerifyArgs) -> anyhow::Result<u8> {
     let digest = digest_of(&a.artifact)?;
     let policy = load_policy(&a.policy)?;
-    let keyring =
-        Keyring::load(&a.keyring).with_context(|| format!("keyring {}", a.keyring.display()))?;
-    let maintainers = Maintainers {
-        keyring: &keyring,
-        threshold: a.threshold,
+    let (keyring_path, threshold) = match (&a.maintainers, &a.keyring) {
+        (Some(file), _) => {
+            let t = TrustFile::load(file)?;
+            (t.keyring, t.threshold)
+        }
+        (None, Some(k)) => (k.clone(), a.threshold.unwrap_or(1)),
+        (None, None) => bail!("give --keyring (and --threshold) or --maintainers"),
     };
-    if a.threshold == 0 {
+    if threshold == 0 {
         bail!("--threshold must be at least 1");
     }
+    let keyring = Keyring::load(&keyring_path)
+        .with_context(|| format!("keyring {}", keyring_path.display()))?;
+    let maintainers = Maintainers {
+        keyring: &keyring,
+        threshold,
+    };
     let report = if let Some(path) = &a.bundle {
         // Offline: the bundle and local files only.
         let bundle = Bundle::parse(&read(path)?).with_context(|| format!("{}", path.display()))?;
@@ -541,7 +557,13 @@ async fn verify(a: VerifyArgs) -> anyhow::Result<u8> {
                 return Err(e.into());
             }
         }
-        let candidates = online::candidates(&mut client, &digest, &cp).await?;
+        let bar = entries_bar("fetching entries and proofs");
+        let candidates = online::candidates(&mut client, &digest, &cp, |done, total| {
+            bar.set_length(total);
+            bar.set_position(done);
+        })
+        .await?;
+        bar.finish_and_clear();
         let conflicts = online::conflicts(
             &mut client,
             &digest,
@@ -582,8 +604,12 @@ async fn bundle(a: BundleArgs) -> anyhow::Result<u8> {
             return Err(e.into());
         }
     }
-    let bar = indicatif::ProgressBar::new_spinner().with_message("collecting entries and proofs");
-    let candidates = online::candidates(&mut client, &digest, &cp).await?;
+    let bar = entries_bar("collecting entries and proofs");
+    let candidates = online::candidates(&mut client, &digest, &cp, |done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    })
+    .await?;
     bar.finish_and_clear();
     let b = online::to_bundle(&digest, &candidates);
     std::fs::write(&a.output, b.to_bytes())
@@ -596,6 +622,18 @@ async fn bundle(a: BundleArgs) -> anyhow::Result<u8> {
         a.output.display()
     );
     Ok(0)
+}
+
+/// A progress bar on stderr for work over entries (hidden when stderr is
+/// not a terminal, so scripts and logs see none of it).
+fn entries_bar(message: impl Into<std::borrow::Cow<'static, str>>) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(0).with_message(message);
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} entries ({eta} left)")
+    {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
 }
 
 async fn monitor(a: MonitorArgs) -> anyhow::Result<u8> {
@@ -620,7 +658,8 @@ async fn monitor(a: MonitorArgs) -> anyhow::Result<u8> {
         .map(|u| HttpTiles::new(u, tokio::runtime::Handle::current()));
     let mut m = Monitor::open(policy, &origin, StateDir::open(&a.state_dir)?, watch, tiles)?;
     let mut client = LogClient::connect(&a.log.log).await?;
-    let bar = indicatif::ProgressBar::hidden();
+    // Shown only for a catch-up of more than one page.
+    let mut bar: Option<indicatif::ProgressBar> = None;
     loop {
         let start = m.position();
         let mut alerts = Vec::new();
@@ -629,12 +668,13 @@ async fn monitor(a: MonitorArgs) -> anyhow::Result<u8> {
                 &mut client,
                 |alert| alerts.push(alert),
                 |done, total| {
-                    if total > 1024 && bar.is_hidden() {
-                        bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-                        bar.set_length(total);
-                        bar.set_message(format!("catching up from entry {start}"));
+                    if total > 1024 && bar.is_none() {
+                        bar = Some(entries_bar(format!("catching up from entry {start}")));
                     }
-                    bar.set_position(done);
+                    if let Some(bar) = &bar {
+                        bar.set_length(total);
+                        bar.set_position(done);
+                    }
                 },
             )
             .await;
@@ -647,7 +687,7 @@ async fn monitor(a: MonitorArgs) -> anyhow::Result<u8> {
             }
             return Err(e.into());
         }
-        if !bar.is_hidden() {
+        if let Some(bar) = bar.take() {
             bar.finish_and_clear();
         }
         if a.once {

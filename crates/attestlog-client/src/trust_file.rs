@@ -1,0 +1,110 @@
+//! The maintainers file: which maintainers a verifier trusts and how many
+//! of them must attest, in one small TOML file next to the tlog-policy
+//! (which says which logs and witnesses to trust).
+//!
+//! ```toml
+//! # Certificates of the trusted maintainers: one file, or a directory of
+//! # *.asc / *.pgp / *.gpg files. Relative to this file.
+//! keyring = "maintainers/"
+//! # How many distinct maintainers (distinct primary keys) must have
+//! # attested the exact digest.
+//! threshold = 2
+//! ```
+//!
+//! Unknown keys are an error (a misspelt `treshold` must not silently
+//! mean 1). The file is at most [`MAX_TRUST_FILE`] bytes.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::ClientError;
+
+/// Largest maintainers file read, in bytes.
+pub const MAX_TRUST_FILE: u64 = 64 * 1024;
+
+/// A parsed maintainers file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrustFile {
+    /// The keyring file or directory, resolved against the file's folder.
+    pub keyring: PathBuf,
+    /// How many distinct maintainers must attest (at least 1).
+    pub threshold: usize,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Raw {
+    keyring: PathBuf,
+    threshold: usize,
+}
+
+impl TrustFile {
+    /// Reads and checks the file at `path`.
+    pub fn load(path: &Path) -> Result<TrustFile, ClientError> {
+        let meta = std::fs::metadata(path).map_err(|e| ClientError::io(path, e))?;
+        if meta.len() > MAX_TRUST_FILE {
+            return Err(ClientError::TrustFile {
+                path: path.display().to_string(),
+                reason: format!(
+                    "{} bytes; a maintainers file is at most {MAX_TRUST_FILE}",
+                    meta.len()
+                ),
+            });
+        }
+        let text = std::fs::read_to_string(path).map_err(|e| ClientError::io(path, e))?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        TrustFile::parse(&text, base).map_err(|reason| ClientError::TrustFile {
+            path: path.display().to_string(),
+            reason,
+        })
+    }
+
+    /// Parses the TOML text; a relative `keyring` is taken relative to
+    /// `base`.
+    pub fn parse(text: &str, base: &Path) -> Result<TrustFile, String> {
+        let raw: Raw = toml::from_str(text).map_err(|e| e.message().to_owned())?;
+        if raw.threshold == 0 {
+            return Err("threshold must be at least 1".into());
+        }
+        Ok(TrustFile {
+            keyring: base.join(raw.keyring),
+            threshold: raw.threshold,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_resolves_the_keyring() {
+        let t = TrustFile::parse(
+            "keyring = \"maintainers/\"\nthreshold = 2\n",
+            Path::new("/etc/attestlog"),
+        )
+        .expect("valid");
+        assert_eq!(t.keyring, Path::new("/etc/attestlog/maintainers/"));
+        assert_eq!(t.threshold, 2);
+        let abs = TrustFile::parse("keyring = \"/k.asc\"\nthreshold = 1", Path::new("/x"))
+            .expect("valid");
+        assert_eq!(abs.keyring, Path::new("/k.asc"));
+    }
+
+    #[test]
+    fn rejects_what_could_be_misread() {
+        for (text, want) in [
+            ("keyring = \"k\"\nthreshold = 0", "at least 1"),
+            ("keyring = \"k\"\ntreshold = 2", "unknown field"),
+            ("keyring = \"k\"", "missing field `threshold`"),
+            ("threshold = 2", "missing field `keyring`"),
+            ("keyring = \"k\"\nthreshold = -1", "invalid value"),
+            ("keyring = \"k\"\nthreshold = \"2\"", "invalid type"),
+            ("keyring = ", "string"),
+        ] {
+            let err = TrustFile::parse(text, Path::new(".")).expect_err(text);
+            assert!(err.contains(want), "{text:?}: {err}");
+        }
+    }
+}
