@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use attestlog_proto::v1 as pb;
 use attestlog_proto::v1::log_client::LogClient;
+use tonic::transport::Channel;
 
 use crate::signing::Maintainer;
 use crate::statement;
@@ -34,6 +35,20 @@ pub fn signed_request(m: &mut Maintainer, name: &str, seed: u64) -> pb::SubmitRe
     }
 }
 
+/// `n` HTTP/2 connections to `endpoint`, for clients to share.
+pub async fn connect(endpoint: &str, n: usize) -> anyhow::Result<Vec<Channel>> {
+    let mut channels = Vec::new();
+    for _ in 0..n.max(1) {
+        channels.push(
+            tonic::transport::Endpoint::from_shared(endpoint.to_owned())?
+                .tcp_nodelay(true)
+                .connect()
+                .await?,
+        );
+    }
+    Ok(channels)
+}
+
 /// What [`submit_all`] measured.
 pub struct LoadResult {
     /// Wall time from the first submission to the last answer.
@@ -44,25 +59,32 @@ pub struct LoadResult {
     pub indexes: Vec<u64>,
 }
 
-/// Submits `reqs` from `clients` concurrent gRPC clients to `endpoint`;
-/// `pace` spaces each client's submissions. Fails on the first error.
+/// Submits `reqs` from `clients` concurrent gRPC clients to `endpoint`,
+/// over `connections` HTTP/2 connections (clients share them round-robin,
+/// each with its own stream per request; `connections == clients` gives
+/// every client its own connection); `pace` spaces each client's
+/// submissions. Fails on the first error.
 pub async fn submit_all(
     endpoint: String,
     reqs: Vec<pb::SubmitRequest>,
     clients: usize,
+    connections: usize,
     pace: Option<Duration>,
 ) -> anyhow::Result<LoadResult> {
     let n = reqs.len();
+    let clients = clients.max(1);
+    let channels = connect(&endpoint, connections.clamp(1, clients)).await?;
     let reqs = Arc::new(reqs);
     let start = Instant::now();
     let mut tasks = Vec::new();
-    for c in 0..clients.max(1) {
-        let (reqs, endpoint) = (reqs.clone(), endpoint.clone());
+    for c in 0..clients {
+        let reqs = reqs.clone();
+        let channel = channels[c % channels.len()].clone();
         tasks.push(tokio::spawn(async move {
-            let mut client = LogClient::connect(endpoint).await?;
+            let mut client = LogClient::new(channel);
             let mut answers = Vec::new();
             let mut next = Instant::now();
-            for (i, r) in reqs.iter().enumerate().skip(c).step_by(clients.max(1)) {
+            for (i, r) in reqs.iter().enumerate().skip(c).step_by(clients) {
                 if let Some(p) = pace {
                     tokio::time::sleep_until(next.into()).await;
                     next += p;

@@ -54,7 +54,7 @@ fn monitor_catches_up_on_100k_entries_and_follows() -> anyhow::Result<()> {
     }
     let rt = tokio::runtime::Runtime::new()?;
     let started = Instant::now();
-    let load = rt.block_on(submit_all(server.endpoint(), reqs, 32, None))?;
+    let load = rt.block_on(submit_all(server.endpoint(), reqs, 32, 8, None))?;
     eprintln!(
         "ingested {ENTRIES} entries in {:.1} s",
         started.elapsed().as_secs_f64()
@@ -116,7 +116,7 @@ fn monitor_catches_up_on_100k_entries_and_follows() -> anyhow::Result<()> {
     // Let it take its first round at the tip, then sign something new.
     std::thread::sleep(Duration::from_secs(1));
     let req = signed_request(&mut watched, "surprise.tar.gz", 0xdead);
-    let answer = rt.block_on(submit_all(server.endpoint(), vec![req], 1, None))?;
+    let answer = rt.block_on(submit_all(server.endpoint(), vec![req], 1, 1, None))?;
     let integrated = Instant::now();
     let index = answer.indexes[0];
     let result = rx.recv_timeout(Duration::from_secs(60));

@@ -137,6 +137,9 @@ pub struct Config {
     pub grpc_listen: SocketAddr,
     /// HTTP (tiles, health, metrics) address.
     pub http_listen: SocketAddr,
+    /// Memory for the upper levels of the Merkle tree, in MiB (see
+    /// `attestlog_store::CachedStore`); 0 reads every proof hash from disk.
+    pub hash_cache_mib: u64,
     /// Batching.
     pub batch: BatchConfig,
     /// Admission.
@@ -153,6 +156,7 @@ impl Default for Config {
             key_file: "data/log.key".into(),
             grpc_listen: SocketAddr::from(([127, 0, 0, 1], 7300)),
             http_listen: SocketAddr::from(([127, 0, 0, 1], 7301)),
+            hash_cache_mib: 256,
             batch: BatchConfig::default(),
             admission: AdmissionConfig::default(),
             witnessing: WitnessingSection::default(),
@@ -192,6 +196,11 @@ impl Config {
                 self.origin
             ))
         })?;
+        if self.hash_cache_mib > 1 << 20 {
+            return Err(ConfigError::Invalid(
+                "hash_cache_mib must be at most 1048576 (1 TiB)".into(),
+            ));
+        }
         let b = &self.batch;
         if !(1..=65_536).contains(&b.max_entries) {
             return Err(ConfigError::Invalid(

@@ -12,11 +12,13 @@
 //! batch was computed against (compare-and-swap). A caller that sees an
 //! error must treat its in-memory view as stale and reload from the store.
 
+mod cached;
 mod error;
 mod keys;
 mod memory;
 mod rocks;
 
+pub use cached::CachedStore;
 pub use error::StoreError;
 pub use memory::MemoryStore;
 pub use rocks::RocksStore;

@@ -7,7 +7,7 @@ use attestlog_core::proof::{
 use attestlog_core::tree::{append_leaves, tree_root, HashReader as _, Subtree};
 use attestlog_core::{leaf_hash, Hash};
 use attestlog_store::{
-    AppendBatch, IndexKey, MemoryStore, NewEntry, RocksStore, Store, StoreError,
+    AppendBatch, CachedStore, IndexKey, MemoryStore, NewEntry, RocksStore, Store, StoreError,
 };
 
 fn entry(i: u64) -> NewEntry {
@@ -152,6 +152,70 @@ fn run_suite(store: &dyn Store) {
 #[test]
 fn memory_store() {
     run_suite(&MemoryStore::new());
+}
+
+#[test]
+fn cached_store_with_any_budget() {
+    // 0 bytes caches nothing once a hash exists; 100 bytes forces levels
+    // to be dropped as the tree grows; 1 MiB caches every level.
+    for budget in [0, 100, 1 << 10, 1 << 20] {
+        let store = CachedStore::new(MemoryStore::new(), budget).unwrap();
+        run_suite(&store);
+        if budget == 1 << 20 {
+            assert_eq!(store.min_cached_level(), 0);
+        } else {
+            assert!(store.min_cached_level() > 0, "budget {budget}");
+        }
+    }
+}
+
+/// Every complete subtree of a tree of `size` leaves.
+fn all_subtrees(size: u64) -> Vec<Subtree> {
+    (0..64u8)
+        .take_while(|&l| size >> l > 0)
+        .flat_map(|level| (0..size >> level).map(move |index| Subtree { level, index }))
+        .collect()
+}
+
+#[test]
+fn cached_store_filled_from_rocks_serves_what_rocks_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = RocksStore::open(dir.path()).unwrap();
+        for (from, to) in [(0, 1), (1, 300), (300, 301), (301, 700)] {
+            append(&store, from, to);
+        }
+    }
+    for budget in [0u64, 64 * 32, 1 << 20] {
+        let cached = CachedStore::new(RocksStore::open(dir.path()).unwrap(), budget).unwrap();
+        let size = cached.state().unwrap().unwrap().size;
+        let all = all_subtrees(size);
+        assert_eq!(
+            cached.read_hashes(&all).unwrap(),
+            cached.inner().read_hashes(&all).unwrap(),
+            "budget {budget}"
+        );
+        for (index, at) in [(0, 1), (5, 700), (699, 700), (256, 513)] {
+            assert_eq!(
+                prove_inclusion(&cached, index, at).unwrap(),
+                prove_inclusion(cached.inner(), index, at).unwrap()
+            );
+        }
+        // An incomplete subtree is not made up.
+        assert!(cached
+            .read_hashes(&[Subtree { level: 9, index: 1 }])
+            .is_err());
+        // Appends through the cache land in it and on disk alike.
+        append(&cached, size, size + 33);
+        let all = all_subtrees(size + 33);
+        assert_eq!(
+            cached.read_hashes(&all).unwrap(),
+            cached.inner().read_hashes(&all).unwrap()
+        );
+        drop(cached);
+        let reopened = RocksStore::open(dir.path()).unwrap();
+        assert_eq!(reopened.state().unwrap().unwrap().size, size + 33);
+    }
 }
 
 #[test]

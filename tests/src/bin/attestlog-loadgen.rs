@@ -21,7 +21,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::Context as _;
 use attestlog_attest::{AdmissionPolicy, Submission, Verifier};
-use attestlog_e2e::load::{percentile, signed_requests, submit_all};
+use attestlog_e2e::load::{connect, percentile, signed_requests, submit_all};
 use attestlog_e2e::signing::Maintainer;
 use attestlog_e2e::{log_keygen, LogServer};
 use attestlog_proto::v1 as pb;
@@ -30,6 +30,7 @@ use attestlog_proto::v1::log_client::LogClient;
 struct Args {
     entries: usize,
     clients: usize,
+    connections: usize,
     proof_seconds: u64,
 }
 
@@ -37,6 +38,7 @@ fn parse_args() -> anyhow::Result<Args> {
     let mut a = Args {
         entries: 20_000,
         clients: 64,
+        connections: 8,
         proof_seconds: 5,
     };
     let mut it = std::env::args().skip(1);
@@ -45,10 +47,12 @@ fn parse_args() -> anyhow::Result<Args> {
         match flag.as_str() {
             "--entries" => a.entries = value()?.parse()?,
             "--clients" => a.clients = value()?.parse()?,
+            "--connections" => a.connections = value()?.parse()?,
             "--proof-seconds" => a.proof_seconds = value()?.parse()?,
             "--help" | "-h" => {
                 println!(
-                    "attestlog-loadgen [--entries N (20000)] [--clients C (64)] [--proof-seconds S (5)]\n\
+                    "attestlog-loadgen [--entries N (20000)] [--clients C (64)] [--connections K (8)] [--proof-seconds S (5)]\n\
+                     C concurrent clients share K HTTP/2 connections (K = C: one each).\n\
                      Starts target/<profile>/attestlog-server on 127.0.0.1 and measures ingest and proof serving."
                 );
                 std::process::exit(0);
@@ -105,7 +109,13 @@ fn main() -> anyhow::Result<()> {
 
     // 2. Peak ingest.
     let reqs = sign_all(args.entries, "peak");
-    let load = rt.block_on(submit_all(server.endpoint(), reqs, args.clients, None))?;
+    let load = rt.block_on(submit_all(
+        server.endpoint(),
+        reqs,
+        args.clients,
+        args.connections,
+        None,
+    ))?;
     let (elapsed, lat) = (load.elapsed, load.latencies);
     let rate = args.entries as f64 / elapsed.as_secs_f64();
     println!(
@@ -123,6 +133,7 @@ fn main() -> anyhow::Result<()> {
         server.endpoint(),
         reqs,
         args.clients,
+        args.connections,
         Some(per_client),
     ))?;
     let (elapsed, lat) = (load.elapsed, load.latencies);
@@ -137,12 +148,13 @@ fn main() -> anyhow::Result<()> {
     // 4. Inclusion proofs served.
     let size = (args.entries + half_n) as u64;
     let served = rt.block_on(async {
+        let channels = connect(&server.endpoint(), args.connections.clamp(1, args.clients)).await?;
         let deadline = Instant::now() + Duration::from_secs(args.proof_seconds);
         let mut tasks = Vec::new();
         for c in 0..args.clients {
-            let endpoint = server.endpoint();
+            let channel = channels[c % channels.len()].clone();
             tasks.push(tokio::spawn(async move {
-                let mut client = LogClient::connect(endpoint).await?;
+                let mut client = LogClient::new(channel);
                 let mut n = 0u64;
                 let mut i = (c as u64 * 7919) % size;
                 while Instant::now() < deadline {

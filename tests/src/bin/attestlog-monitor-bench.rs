@@ -106,7 +106,7 @@ fn main() -> anyhow::Result<()> {
     std::fs::write(&policy, format!("log {vkey}\nquorum none\n"))?;
     let rt = tokio::runtime::Runtime::new()?;
     let reqs = signed_requests(&mut others, args.entries, "bulk");
-    let load = rt.block_on(submit_all(server.endpoint(), reqs, 64, None))?;
+    let load = rt.block_on(submit_all(server.endpoint(), reqs, 64, 8, None))?;
     println!(
         "log filled: {} entries in {:.1} s",
         args.entries,
@@ -166,7 +166,7 @@ fn main() -> anyhow::Result<()> {
     let mut latencies = Vec::new();
     for trial in 0..args.trials {
         let req = signed_request(&mut watched, &format!("trial-{trial}.tar.gz"), trial as u64);
-        let answer = rt.block_on(submit_all(server.endpoint(), vec![req], 1, None))?;
+        let answer = rt.block_on(submit_all(server.endpoint(), vec![req], 1, 1, None))?;
         let answered = Instant::now();
         let (at, line) = rx
             .recv_timeout(Duration::from_secs(30))

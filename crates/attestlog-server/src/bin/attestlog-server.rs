@@ -11,7 +11,7 @@ use attestlog_core::note::{KeyType, NoteVerifier as _};
 use attestlog_server::admission::Admission;
 use attestlog_server::attest_admission::AttestAdmission;
 use attestlog_server::config::{Config, PolicyKind};
-use attestlog_store::RocksStore;
+use attestlog_store::{CachedStore, RocksStore};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// attestlog: a transparency log for OpenPGP-signed build attestations.
@@ -98,6 +98,10 @@ struct ServeArgs {
     /// HTTP listen address (tiles, /checkpoint, /healthz, /metrics).
     #[arg(long)]
     http_listen: Option<SocketAddr>,
+    /// Memory for the upper Merkle tree levels, in MiB (default 256: every
+    /// level of a 4-million-entry log, all but the lowest 8 levels of a billion).
+    #[arg(long)]
+    hash_cache_mib: Option<u64>,
     /// Admission policy: `open` or `keyring`.
     #[arg(long)]
     policy: Option<String>,
@@ -167,6 +171,7 @@ fn main() -> anyhow::Result<()> {
                 key_file,
                 grpc_listen,
                 http_listen,
+                hash_cache_mib,
                 policy,
                 keyring,
                 batch_max_entries,
@@ -193,6 +198,9 @@ fn main() -> anyhow::Result<()> {
             }
             if let Some(v) = http_listen {
                 c.http_listen = v;
+            }
+            if let Some(v) = hash_cache_mib {
+                c.hash_cache_mib = v;
             }
             if let Some(v) = policy {
                 c.admission.policy = match v.as_str() {
@@ -250,9 +258,16 @@ async fn serve(c: Config, ready_file: Option<PathBuf>) -> anyhow::Result<()> {
     };
     std::fs::create_dir_all(&c.data_dir)
         .with_context(|| format!("creating {}", c.data_dir.display()))?;
+    let rocks = RocksStore::open(&c.data_dir)
+        .with_context(|| format!("opening the store in {}", c.data_dir.display()))?;
     let store = Arc::new(
-        RocksStore::open(&c.data_dir)
-            .with_context(|| format!("opening the store in {}", c.data_dir.display()))?,
+        CachedStore::new(rocks, c.hash_cache_mib << 20)
+            .context("reading the tree's upper levels into memory")?,
+    );
+    tracing::info!(
+        from_level = store.min_cached_level(),
+        budget_mib = c.hash_cache_mib,
+        "tree hash cache filled"
     );
     let state = attestlog_server::open_log(store, &c.origin, &key)?;
     let grpc = tokio::net::TcpListener::bind(c.grpc_listen)
