@@ -224,11 +224,16 @@ fn sequence_batch(state: &LogState, key: &SignerKey, batch: Vec<Job>) -> Result<
     let mut places = Vec::with_capacity(batch.len());
     let mut fresh: Vec<&Job> = Vec::new();
     let mut in_batch: HashMap<Hash, usize> = HashMap::new();
-    for job in &batch {
+    let keys: Vec<Hash> = batch.iter().map(|j| j.admitted.dedup_key).collect();
+    let logged = match store.indexes_of_dedup_keys(&keys) {
+        Ok(l) => l,
+        Err(e) => return fail_batch(batch, e),
+    };
+    for (job, logged) in batch.iter().zip(logged) {
         let key = job.admitted.dedup_key;
-        let place = match store.index_of_dedup_key(&key) {
-            Ok(Some(i)) => Place::Logged(i),
-            Ok(None) => match in_batch.get(&key) {
+        let place = match logged {
+            Some(i) => Place::Logged(i),
+            None => match in_batch.get(&key) {
                 Some(&pos) => Place::New(pos),
                 None => {
                     in_batch.insert(key, fresh.len());
@@ -236,7 +241,6 @@ fn sequence_batch(state: &LogState, key: &SignerKey, batch: Vec<Job>) -> Result<
                     Place::New(fresh.len() - 1)
                 }
             },
-            Err(e) => return fail_batch(batch, e),
         };
         places.push(place);
     }

@@ -190,6 +190,10 @@ impl<S: Store> Store for CachedStore<S> {
         self.inner.index_of_dedup_key(key)
     }
 
+    fn indexes_of_dedup_keys(&self, keys: &[Hash]) -> Result<Vec<Option<u64>>, StoreError> {
+        self.inner.indexes_of_dedup_keys(keys)
+    }
+
     fn search(&self, key: &IndexKey, from: u64, limit: usize) -> Result<Vec<u64>, StoreError> {
         self.inner.search(key, from, limit)
     }

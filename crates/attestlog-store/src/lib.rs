@@ -110,6 +110,13 @@ pub trait Store: HashReader<Error = StoreError> + Send + Sync {
     /// The first index of an entry with this deduplication key, if logged.
     fn index_of_dedup_key(&self, key: &Hash) -> Result<Option<u64>, StoreError>;
 
+    /// [`Store::index_of_dedup_key`] for many keys at once, in order (what
+    /// the sequencer asks for every batch; a store may answer it in one
+    /// read).
+    fn indexes_of_dedup_keys(&self, keys: &[Hash]) -> Result<Vec<Option<u64>>, StoreError> {
+        keys.iter().map(|k| self.index_of_dedup_key(k)).collect()
+    }
+
     /// Indexes of entries under `key`, ascending, greater than or equal to
     /// `from`, at most `limit`.
     fn search(&self, key: &IndexKey, from: u64, limit: usize) -> Result<Vec<u64>, StoreError>;

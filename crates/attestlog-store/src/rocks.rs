@@ -20,8 +20,8 @@ use std::sync::Mutex;
 use attestlog_core::tree::{HashReader, Subtree};
 use attestlog_core::{leaf_hash, Hash};
 use rocksdb::{
-    ColumnFamily, ColumnFamilyDescriptor, DBCompressionType, Direction, IteratorMode, Options,
-    WriteBatch, WriteOptions, DB,
+    BlockBasedOptions, ColumnFamily, ColumnFamilyDescriptor, DBCompressionType, Direction,
+    IteratorMode, Options, WriteBatch, WriteOptions, DB,
 };
 
 use crate::keys;
@@ -37,6 +37,8 @@ const CF_META: &str = "meta";
 const FAMILIES: [&str; 7] = [
     CF_ENTRIES, CF_HASHES, CF_LEAVES, CF_DEDUP, CF_INDEX, CF_CERTS, CF_META,
 ];
+/// Families read by exact key only, mostly for keys that are absent.
+const POINT_LOOKUPS: [&str; 3] = [CF_LEAVES, CF_DEDUP, CF_CERTS];
 
 /// A [`Store`] in a RocksDB directory. Only one process may open a
 /// directory at a time (RocksDB holds a lock file).
@@ -56,6 +58,16 @@ impl RocksStore {
         let cfs = FAMILIES.iter().map(|name| {
             let mut o = Options::default();
             o.set_compression_type(DBCompressionType::Lz4);
+            if POINT_LOOKUPS.contains(name) {
+                // Looked up by keys that are mostly absent (every new
+                // submission's dedup key): bloom filters in the memtable
+                // and in each table answer "absent" without a search.
+                let mut table = BlockBasedOptions::default();
+                table.set_bloom_filter(10.0, false);
+                o.set_block_based_table_factory(&table);
+                o.set_memtable_whole_key_filtering(true);
+                o.set_memtable_prefix_bloom_ratio(0.02);
+            }
             ColumnFamilyDescriptor::new(*name, o)
         });
         let db = DB::open_cf_descriptors(&opts, dir, cfs)?;
@@ -233,6 +245,15 @@ impl Store for RocksStore {
             Some(v) => Ok(Some(to_u64(&v)?)),
             None => Ok(None),
         }
+    }
+
+    fn indexes_of_dedup_keys(&self, keys: &[Hash]) -> Result<Vec<Option<u64>>, StoreError> {
+        let cf = self.cf(CF_DEDUP)?;
+        self.db
+            .multi_get_cf(keys.iter().map(|k| (cf, k.0)))
+            .into_iter()
+            .map(|v| v?.map(|v| to_u64(&v)).transpose())
+            .collect()
     }
 
     fn search(&self, key: &IndexKey, from: u64, limit: usize) -> Result<Vec<u64>, StoreError> {

@@ -95,6 +95,19 @@ fn run_suite(store: &dyn Store) {
         store.index_of_dedup_key(&leaf_hash(b"never")).unwrap(),
         None
     );
+    // The batched lookup answers the same, in order.
+    let keys: Vec<Hash> = (0..size / 2 + 3)
+        .map(|i| leaf_hash(format!("dedup {i}").as_bytes()))
+        .chain([leaf_hash(b"never"), k])
+        .collect();
+    let one_by_one: Vec<Option<u64>> = keys
+        .iter()
+        .map(|k| store.index_of_dedup_key(k).unwrap())
+        .collect();
+    assert_eq!(store.indexes_of_dedup_keys(&keys).unwrap(), one_by_one);
+    assert_eq!(one_by_one[21], Some(42));
+    // Three keys past the end, and "never".
+    assert_eq!(one_by_one.iter().filter(|i| i.is_none()).count(), 4);
     let mut d3 = [0u8; 32];
     d3[..8].copy_from_slice(&3u64.to_be_bytes());
     let hits = store.search(&IndexKey::Sha256(d3), 0, 1000).unwrap();

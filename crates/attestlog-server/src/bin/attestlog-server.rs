@@ -14,6 +14,12 @@ use attestlog_server::config::{Config, PolicyKind};
 use attestlog_store::{CachedStore, RocksStore};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+/// mimalloc: the server allocates many small, short-lived buffers per
+/// request (gRPC frames, OpenPGP packets, JSON); glibc's malloc took about
+/// a tenth of the CPU under load (BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// attestlog: a transparency log for OpenPGP-signed build attestations.
 ///
 /// Publishers submit signed attestations over gRPC; the log verifies each
