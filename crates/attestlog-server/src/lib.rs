@@ -37,7 +37,9 @@ use tokio_stream::wrappers::TcpListenerStream;
 use tokio_stream::StreamExt as _;
 
 use crate::admission::Admission;
-use crate::limits::{MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES};
+use crate::limits::{
+    CALL_TIMEOUT, MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES, MAX_STREAMS_PER_CONNECTION,
+};
 use crate::sequencer::SequencerConfig;
 use crate::state::{LogState, Published};
 
@@ -224,6 +226,11 @@ pub async fn serve(
 
     let http_task = tokio::spawn(http::serve(http, state.clone(), stopped(stop_rx.clone())));
     let grpc_result = tonic::transport::Server::builder()
+        // Bounds per connection: streams in flight (a client wanting more
+        // opens another connection) and time per call (Submit waits at
+        // most 30 s for witnesses).
+        .max_concurrent_streams(Some(MAX_STREAMS_PER_CONNECTION))
+        .timeout(CALL_TIMEOUT)
         .add_service(health_service)
         .add_service(reflection)
         .add_service(log)

@@ -25,3 +25,11 @@ pub const MAX_SEARCH_RESULTS: usize = 1000;
 
 /// Longest request path the HTTP API reads.
 pub const MAX_HTTP_PATH: usize = 256;
+
+/// Concurrent gRPC calls (HTTP/2 streams) per connection; a client that
+/// wants more opens another connection.
+pub const MAX_STREAMS_PER_CONNECTION: u32 = 256;
+
+/// Longest a gRPC call may take before it is cancelled with
+/// DEADLINE_EXCEEDED (Submit with `wait_for_witnesses` waits at most 30 s).
+pub const CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
