@@ -76,6 +76,41 @@ fn parse_args() -> anyhow::Result<Args> {
     Ok(a)
 }
 
+/// CPU time (user + system) a process has used, from /proc.
+struct CpuTime {
+    pid: u32,
+    start: f64,
+}
+
+impl CpuTime {
+    fn of(pid: u32) -> anyhow::Result<CpuTime> {
+        Ok(CpuTime {
+            pid,
+            start: cpu_seconds(pid)?,
+        })
+    }
+
+    /// Core-seconds used since [`CpuTime::of`].
+    fn elapsed(&self) -> anyhow::Result<f64> {
+        Ok(cpu_seconds(self.pid)? - self.start)
+    }
+}
+
+/// utime + stime of `pid` in seconds (Linux: /proc/<pid>/stat, fields 14
+/// and 15, in clock ticks of 1/100 s).
+fn cpu_seconds(pid: u32) -> anyhow::Result<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // The command name (field 2) may hold spaces; fields resume after ')'.
+    let rest = stat.rsplit_once(')').context("malformed /proc stat")?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = fields
+        .get(11)
+        .zip(fields.get(12))
+        .context("short /proc stat")
+        .and_then(|(u, s)| Ok(u.parse::<u64>()? + s.parse::<u64>()?))?;
+    Ok(ticks as f64 / 100.0)
+}
+
 fn sign_all(n: usize, tag: &str) -> Vec<pb::SubmitRequest> {
     let mut keys: Vec<Maintainer> = (0..8)
         .map(|i| Maintainer::new(&format!("m{i} <m{i}@load.test>")))
@@ -118,6 +153,8 @@ fn main() -> anyhow::Result<()> {
 
     // 2. Peak ingest.
     let reqs = sign_all(args.entries, "peak");
+    let server_cpu = CpuTime::of(server.child.id())?;
+    let own_cpu = CpuTime::of(std::process::id())?;
     let load = rt.block_on(submit_all(
         server.endpoint(),
         reqs,
@@ -133,6 +170,13 @@ fn main() -> anyhow::Result<()> {
         rate / ceiling,
         percentile(&lat, 0.5),
         percentile(&lat, 0.99)
+    );
+    let server_secs = server_cpu.elapsed()?;
+    let own_secs = own_cpu.elapsed()?;
+    let per_server_core = args.entries as f64 / server_secs;
+    println!(
+        "  CPU during peak ingest: server {server_secs:.1} core-s ({per_server_core:.0} entries per server core-second = {:.2}x one thread's verify rate), load generator {own_secs:.1} core-s",
+        per_server_core / per_thread
     );
 
     // 3. Half of peak, paced.
@@ -174,6 +218,7 @@ fn main() -> anyhow::Result<()> {
         }
         eprintln!(" ({:.0} s)", started.elapsed().as_secs_f64());
     }
+    let server_cpu = CpuTime::of(server.child.id())?;
     let served = rt.block_on(async {
         let channels = connect(&server.endpoint(), args.connections.clamp(1, args.clients)).await?;
         let deadline = Instant::now() + Duration::from_secs(args.proof_seconds);
@@ -204,8 +249,9 @@ fn main() -> anyhow::Result<()> {
         anyhow::Ok(total)
     })?;
     println!(
-        "proof serving: {:.0} inclusion proofs/s on a log of {size} entries",
-        served as f64 / args.proof_seconds as f64
+        "proof serving: {:.0} inclusion proofs/s on a log of {size} entries ({:.0} per server core-second)",
+        served as f64 / args.proof_seconds as f64,
+        served as f64 / server_cpu.elapsed()?
     );
     server.stop()?;
     Ok(())
