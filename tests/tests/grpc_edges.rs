@@ -283,3 +283,51 @@ async fn full_queue_is_resource_exhausted_and_loses_nothing() -> anyhow::Result<
     server.stop()?;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn per_key_rate_limit() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    log_keygen(dir.path(), ORIGIN)?;
+    // A burst of 3, then one entry a minute.
+    let server = LogServer::start(
+        dir.path(),
+        ORIGIN,
+        &["--per-key-per-minute", "1", "--per-key-burst", "3"],
+    )?;
+    let mut client = LogClient::new(connect(&server.endpoint(), 1).await?.remove(0));
+    let mut a = Maintainer::new("A <a@edges.test>");
+    let mut b = Maintainer::new("B <b@edges.test>");
+
+    let first = signed_request(&mut a, "a-0.tar.gz", 0);
+    let logged = client.submit(first.clone()).await?.into_inner();
+    // Replays are answered with the first entry and cost the key nothing.
+    for _ in 0..5 {
+        let again = client.submit(first.clone()).await?.into_inner();
+        assert!(again.duplicate);
+        assert_eq!(again.index, logged.index);
+    }
+    for i in 1..3 {
+        client
+            .submit(signed_request(&mut a, &format!("a-{i}.tar.gz"), i))
+            .await?;
+    }
+    let refused = client
+        .submit(signed_request(&mut a, "a-3.tar.gz", 3))
+        .await
+        .expect_err("a's burst of 3 is spent");
+    assert_eq!(refused.code(), Code::ResourceExhausted, "{refused:?}");
+    assert!(
+        refused
+            .message()
+            .contains("limit of 1 entries per minute (burst 3)")
+            && refused.message().contains("retry in"),
+        "{refused:?}"
+    );
+    // Another key is not affected.
+    client
+        .submit(signed_request(&mut b, "b-0.tar.gz", 100))
+        .await?;
+    assert_eq!(tree_size(&mut client).await?, 4);
+    server.stop()?;
+    Ok(())
+}

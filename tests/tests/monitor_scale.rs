@@ -36,7 +36,12 @@ fn monitor_catches_up_on_100k_entries_and_follows() -> anyhow::Result<()> {
     let dir = dir.path();
     let origin = "monitor.test/log";
     let vkey = log_keygen(dir, origin)?;
-    let server = LogServer::start(dir, origin, &["--queue-limit", "100000"])?;
+    // 12,500 entries per key: over the default per-key burst.
+    let server = LogServer::start(
+        dir,
+        origin,
+        &["--queue-limit", "100000", "--per-key-per-minute", "0"],
+    )?;
     let policy = dir.join("log.policy");
     std::fs::write(&policy, format!("log {vkey}\nquorum none\n"))?;
 

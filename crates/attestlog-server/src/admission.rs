@@ -3,8 +3,9 @@
 //!
 //! The sequencer only sees [`Admitted`] entries; how they are verified is
 //! behind the [`Admission`] trait, implemented for OpenPGP attestations in
-//! [`crate::attest_admission`]. Admission runs on the blocking thread pool,
-//! in parallel on every core, before an entry joins the sequencing queue.
+//! [`crate::attest_admission`]. Admission runs on the runtime's worker
+//! threads, in parallel on every core, before an entry joins the
+//! sequencing queue.
 
 use attestlog_store::IndexKey;
 
@@ -32,6 +33,9 @@ pub struct Admitted {
     pub index_keys: Vec<IndexKey>,
     /// The signer's certificate to store: (primary fingerprint, bytes).
     pub certificate: Option<(Vec<u8>, Vec<u8>)>,
+    /// Who is charged for the entry by the per-key rate limit: the
+    /// signer's primary key fingerprint.
+    pub signer: Vec<u8>,
 }
 
 /// Why a submission was not admitted. Each maps to one gRPC code.

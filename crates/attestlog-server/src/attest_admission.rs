@@ -104,7 +104,8 @@ impl Admission for AttestAdmission {
             entry: v.leaf_bytes().to_vec(),
             dedup_key: dedup_key(leaf.statement(), leaf.signature(), &primary),
             index_keys,
-            certificate: Some((primary, certificate)),
+            certificate: Some((primary.clone(), certificate)),
+            signer: primary,
         })
     }
 }

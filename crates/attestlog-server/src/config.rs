@@ -7,6 +7,7 @@
 //! key_file = "data/log.key"            # PRIVATE+KEY+... (see `keygen`)
 //! grpc_listen = "127.0.0.1:7300"
 //! http_listen = "127.0.0.1:7301"
+//! hash_cache_mib = 256                 # upper Merkle tree levels kept in memory
 //!
 //! [batch]
 //! max_entries = 1024                   # per batch and per checkpoint
@@ -16,6 +17,8 @@
 //! [admission]
 //! policy = "open"                      # or "keyring"
 //! keyring = "keys/"                    # file or directory, for "keyring"
+//! per_key_per_minute = 600             # new entries per signer key, sustained (0: no limit)
+//! per_key_burst = 10000                # new entries per signer key at once
 //!
 //! [witnessing]
 //! policy = "witnesses.policy"          # C2SP tlog-policy: witness lines with URLs, quorum
@@ -29,6 +32,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::rate_limit::RateLimit;
 use crate::sequencer::SequencerConfig;
 
 /// Why the configuration could not be used.
@@ -67,14 +71,39 @@ pub enum PolicyKind {
 }
 
 /// `[admission]`.
-#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
 pub struct AdmissionConfig {
     /// Which policy.
-    #[serde(default)]
     pub policy: PolicyKind,
     /// Keyring file or directory (policy `keyring`).
     pub keyring: Option<PathBuf>,
+    /// New entries one signer key may add per minute, sustained; 0: no
+    /// limit.
+    pub per_key_per_minute: u32,
+    /// New entries one signer key may add at once after being idle.
+    pub per_key_burst: u32,
+}
+
+impl Default for AdmissionConfig {
+    fn default() -> Self {
+        AdmissionConfig {
+            policy: PolicyKind::default(),
+            keyring: None,
+            per_key_per_minute: 600,
+            per_key_burst: 10_000,
+        }
+    }
+}
+
+impl AdmissionConfig {
+    /// The per-key rate limit, or `None` when `per_key_per_minute` is 0.
+    pub fn rate_limit(&self) -> Option<RateLimit> {
+        (self.per_key_per_minute > 0).then_some(RateLimit {
+            per_minute: self.per_key_per_minute,
+            burst: self.per_key_burst,
+        })
+    }
 }
 
 /// `[batch]`.
@@ -201,6 +230,13 @@ impl Config {
                 "hash_cache_mib must be at most 1048576 (1 TiB)".into(),
             ));
         }
+        let a = &self.admission;
+        if a.per_key_per_minute > 0 && !(1..=10_000_000).contains(&a.per_key_burst) {
+            return Err(ConfigError::Invalid(
+                "admission.per_key_burst must be 1..=10000000 when per_key_per_minute is set"
+                    .into(),
+            ));
+        }
         let b = &self.batch;
         if !(1..=65_536).contains(&b.max_entries) {
             return Err(ConfigError::Invalid(
@@ -267,9 +303,27 @@ mod tests {
             admission: AdmissionConfig {
                 policy: PolicyKind::Keyring,
                 keyring: None,
+                ..AdmissionConfig::default()
             },
             ..Config::default()
         };
         assert!(keyring.validate().is_err());
+    }
+
+    #[test]
+    fn per_key_rate_limit() {
+        let c: Config = toml::from_str("").unwrap();
+        assert_eq!(
+            c.admission.rate_limit(),
+            Some(RateLimit {
+                per_minute: 600,
+                burst: 10_000
+            })
+        );
+        let off: Config = toml::from_str("[admission]\nper_key_per_minute = 0\n").unwrap();
+        assert_eq!(off.admission.rate_limit(), None);
+        off.validate().unwrap();
+        let zero_burst: Config = toml::from_str("[admission]\nper_key_burst = 0\n").unwrap();
+        assert!(zero_burst.validate().is_err());
     }
 }

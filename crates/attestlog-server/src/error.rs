@@ -26,6 +26,9 @@ pub enum ApiError {
     /// The request needs something this log is not configured for.
     #[error("{0}")]
     FailedPrecondition(String),
+    /// The signer's key is over its submission rate limit.
+    #[error("{0}")]
+    RateLimited(String),
     /// Waiting for witnesses took too long.
     #[error("{0}")]
     DeadlineExceeded(String),
@@ -40,6 +43,7 @@ impl From<ApiError> for Status {
             ApiError::Rejected(Rejection::Invalid(_)) => Code::InvalidArgument,
             ApiError::Rejected(Rejection::NotAdmitted(_)) => Code::PermissionDenied,
             ApiError::Rejected(Rejection::TooLarge(_)) => Code::ResourceExhausted,
+            ApiError::RateLimited(_) => Code::ResourceExhausted,
             ApiError::Sequence(SequenceError::QueueFull(_)) => Code::ResourceExhausted,
             ApiError::Sequence(SequenceError::Stopped(_)) => Code::Unavailable,
             ApiError::InvalidArgument(_) => Code::InvalidArgument,

@@ -16,6 +16,7 @@ use crate::error::ApiError;
 use crate::limits::{
     MAX_CERTIFICATE_BYTES, MAX_PAYLOAD_BYTES, MAX_SEARCH_RESULTS, MAX_SIGNATURE_BYTES,
 };
+use crate::rate_limit::{KeyRateLimiter, RateLimit};
 use crate::sequencer::SequencerHandle;
 use crate::state::{LogState, Published};
 
@@ -29,23 +30,47 @@ pub struct LogService {
     admission: Arc<dyn Admission>,
     sequencer: SequencerHandle,
     witnessing: bool,
+    rate_limit: Option<Arc<KeyRateLimiter>>,
 }
 
 impl LogService {
-    /// A service over the shared state, admitting with `admission` and
-    /// sequencing through `sequencer`.
+    /// A service over the shared state, admitting with `admission`,
+    /// sequencing through `sequencer`, and limiting each signer's key to
+    /// `rate_limit` (none: no limit).
     pub fn new(
         state: Arc<LogState>,
         admission: Arc<dyn Admission>,
         sequencer: SequencerHandle,
         witnessing: bool,
+        rate_limit: Option<RateLimit>,
     ) -> Self {
         LogService {
             state,
             admission,
             sequencer,
             witnessing,
+            rate_limit: rate_limit.map(|l| Arc::new(KeyRateLimiter::new(l))),
         }
+    }
+
+    /// Takes a token from the signer's bucket, if the log limits keys.
+    fn charge(&self, signer: &[u8]) -> Result<Option<&KeyRateLimiter>, ApiError> {
+        let Some(limiter) = self.rate_limit.as_deref() else {
+            return Ok(None);
+        };
+        limiter
+            .try_take(signer, std::time::Instant::now())
+            .map_err(|wait| {
+                let l = limiter.limit();
+                ApiError::RateLimited(format!(
+                    "key {} is over this log's limit of {} entries per minute (burst {}); retry in {} s",
+                    hex::encode_upper(signer),
+                    l.per_minute,
+                    l.burst,
+                    wait.as_secs().max(1)
+                ))
+            })?;
+        Ok(Some(limiter))
     }
 
     fn reject(&self, e: ApiError) -> Status {
@@ -53,6 +78,7 @@ impl LogService {
             ApiError::Rejected(r) => r.reason(),
             ApiError::Sequence(crate::sequencer::SequenceError::QueueFull(_)) => "queue_full",
             ApiError::Sequence(_) => "stopped",
+            ApiError::RateLimited(_) => "rate_limited",
             _ => "other",
         };
         self.state.metrics.reject(reason);
@@ -82,12 +108,17 @@ impl LogService {
         // starve other tasks; handing each check to the blocking pool cost
         // more in thread wake-ups than the check itself (BENCHMARKS.md).
         let admitted = self.admission.admit(&submission)?;
-        let rx = self.sequencer.submit(admitted)?;
-        let done = rx.await.map_err(|_| {
-            ApiError::Sequence(crate::sequencer::SequenceError::Stopped(
-                "the sequencer stopped".into(),
-            ))
-        })??;
+        let signer = admitted.signer.clone();
+        let charged = self.charge(&signer)?;
+        let sequenced = self.sequence(admitted).await;
+        if let Some(limiter) = charged {
+            // Only a new entry costs a token: a duplicate (for example a
+            // replay of someone's signed attestation) or a failure does not.
+            if !matches!(&sequenced, Ok(done) if !done.duplicate) {
+                limiter.give_back(&signer);
+            }
+        }
+        let done = sequenced?;
         let (checkpoint, proof) = if req.wait_for_witnesses {
             let w = self.wait_for_witnesses(done.index).await?;
             let proof = prove_inclusion(self.state.store.as_ref(), done.index, w.checkpoint.size)
@@ -107,6 +138,22 @@ impl LogService {
             inclusion_proof: proof,
             duplicate: done.duplicate,
         })
+    }
+
+    /// Hands an admitted entry to the sequencer and waits until it is
+    /// durable.
+    async fn sequence(
+        &self,
+        admitted: crate::admission::Admitted,
+    ) -> Result<crate::sequencer::Sequenced, ApiError> {
+        let rx = self.sequencer.submit(admitted)?;
+        rx.await
+            .map_err(|_| {
+                ApiError::Sequence(crate::sequencer::SequenceError::Stopped(
+                    "the sequencer stopped".into(),
+                ))
+            })?
+            .map_err(ApiError::from)
     }
 
     /// Waits for a witnessed checkpoint that includes `index` and meets the

@@ -19,6 +19,7 @@ pub mod http;
 pub mod keyfile;
 pub mod limits;
 pub mod metrics;
+pub mod rate_limit;
 pub mod sequencer;
 pub mod state;
 pub mod witnessing;
@@ -161,6 +162,8 @@ pub struct Log {
     pub sequencer: SequencerConfig,
     /// Witnesses to ask for cosignatures, if any.
     pub witnessing: Option<witnessing::WitnessingConfig>,
+    /// Per-key submission rate limit, if any.
+    pub rate_limit: Option<rate_limit::RateLimit>,
 }
 
 /// Runs the log until `shutdown` completes or the sequencer stops after a
@@ -181,6 +184,7 @@ pub async fn serve(
         admission,
         sequencer: sequencer_config,
         witnessing,
+        rate_limit,
     } = log;
     let (handle, thread) = sequencer::start(state.clone(), key, sequencer_config);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -217,7 +221,13 @@ pub async fn serve(
         .register_encoded_file_descriptor_set(attestlog_proto::v1::FILE_DESCRIPTOR_SET)
         .build_v1()
         .map_err(|e| ServerError::Key(format!("reflection descriptor: {e}")))?;
-    let service = grpc::LogService::new(state.clone(), admission, handle, witnessing.is_some());
+    let service = grpc::LogService::new(
+        state.clone(),
+        admission,
+        handle,
+        witnessing.is_some(),
+        rate_limit,
+    );
     let witness_task =
         witnessing.map(|w| tokio::spawn(witnessing::run(state.clone(), w, stop_rx.clone())));
     let log = LogServer::new(service)

@@ -146,7 +146,12 @@ fn main() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let origin = "load.test/log";
     log_keygen(dir.path(), origin)?;
-    let server = LogServer::start(dir.path(), origin, &["--queue-limit", "100000"])?;
+    // Eight keys sign everything: no per-key limit.
+    let server = LogServer::start(
+        dir.path(),
+        origin,
+        &["--queue-limit", "100000", "--per-key-per-minute", "0"],
+    )?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

@@ -101,7 +101,11 @@ fn main() -> anyhow::Result<()> {
     let dir = dir.path();
     let origin = "bench.test/log";
     let vkey = log_keygen(dir, origin)?;
-    let server = LogServer::start(dir, origin, &["--queue-limit", "100000"])?;
+    let server = LogServer::start(
+        dir,
+        origin,
+        &["--queue-limit", "100000", "--per-key-per-minute", "0"],
+    )?;
     let policy = dir.join("log.policy");
     std::fs::write(&policy, format!("log {vkey}\nquorum none\n"))?;
     let rt = tokio::runtime::Runtime::new()?;

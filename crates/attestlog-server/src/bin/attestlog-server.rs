@@ -114,6 +114,13 @@ struct ServeArgs {
     /// Keyring file or directory, for the `keyring` policy.
     #[arg(long)]
     keyring: Option<PathBuf>,
+    /// New entries one signer key may add per minute, sustained (default
+    /// 600; 0 turns the per-key limit off). Over it: RESOURCE_EXHAUSTED.
+    #[arg(long)]
+    per_key_per_minute: Option<u32>,
+    /// New entries one signer key may add at once (default 10000).
+    #[arg(long)]
+    per_key_burst: Option<u32>,
     /// Most entries per batch.
     #[arg(long)]
     batch_max_entries: Option<usize>,
@@ -180,6 +187,8 @@ fn main() -> anyhow::Result<()> {
                 hash_cache_mib,
                 policy,
                 keyring,
+                per_key_per_minute,
+                per_key_burst,
                 batch_max_entries,
                 batch_max_wait_ms,
                 queue_limit,
@@ -217,6 +226,12 @@ fn main() -> anyhow::Result<()> {
             }
             if let Some(v) = keyring {
                 c.admission.keyring = Some(v);
+            }
+            if let Some(v) = per_key_per_minute {
+                c.admission.per_key_per_minute = v;
+            }
+            if let Some(v) = per_key_burst {
+                c.admission.per_key_burst = v;
             }
             if let Some(v) = batch_max_entries {
                 c.batch.max_entries = v;
@@ -353,6 +368,7 @@ async fn serve(c: Config, ready_file: Option<PathBuf>) -> anyhow::Result<()> {
         admission,
         sequencer: c.sequencer(),
         witnessing,
+        rate_limit: c.admission.rate_limit(),
     };
     attestlog_server::serve(log, grpc, http, shutdown).await?;
     tracing::info!("stopped");

@@ -1,0 +1,181 @@
+//! Per-key rate limiting of submissions: a token bucket per signer
+//! (primary key fingerprint), so one key — a stolen one, or a runaway
+//! script — cannot flood the log, while a maintainer attesting a whole
+//! distribution rebuild at once fits in the burst.
+//!
+//! A token is taken when a verified submission goes to the sequencer and
+//! given back if the entry turns out to be a duplicate (or is not logged):
+//! replaying someone's signed attestation costs its key nothing. Only
+//! verified signatures reach the limiter, so nobody can spend another
+//! key's tokens with made-up submissions.
+//!
+//! Memory is bounded: at most [`MAX_TRACKED_KEYS`] buckets; past that, the
+//! buckets that have refilled (idle keys) are dropped, and if every key is
+//! active the table starts over (each key then gets a fresh burst).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Most keys tracked at once.
+pub const MAX_TRACKED_KEYS: usize = 100_000;
+
+/// Sustained rate and burst per key.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RateLimit {
+    /// Entries per minute, sustained.
+    pub per_minute: u32,
+    /// Entries a key may submit at once after being idle.
+    pub burst: u32,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Bucket {
+    tokens: f64,
+    at: Instant,
+}
+
+/// Token buckets by key.
+pub struct KeyRateLimiter {
+    limit: RateLimit,
+    buckets: Mutex<HashMap<Vec<u8>, Bucket>>,
+}
+
+impl KeyRateLimiter {
+    /// A limiter allowing `limit` per key; `per_minute` and `burst` must
+    /// be at least 1 (the configuration checks it).
+    pub fn new(limit: RateLimit) -> KeyRateLimiter {
+        KeyRateLimiter {
+            limit,
+            buckets: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn per_second(&self) -> f64 {
+        f64::from(self.limit.per_minute) / 60.0
+    }
+
+    fn refill(&self, b: &mut Bucket, now: Instant) {
+        let elapsed = now.saturating_duration_since(b.at).as_secs_f64();
+        b.tokens = (b.tokens + elapsed * self.per_second()).min(f64::from(self.limit.burst));
+        b.at = now;
+    }
+
+    /// Takes one token from `key`'s bucket, or says how long until one is
+    /// available.
+    pub fn try_take(&self, key: &[u8], now: Instant) -> Result<(), Duration> {
+        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        if !buckets.contains_key(key) && buckets.len() >= MAX_TRACKED_KEYS {
+            let burst = f64::from(self.limit.burst);
+            buckets.retain(|_, b| {
+                self.refill(b, now);
+                b.tokens < burst
+            });
+            if buckets.len() >= MAX_TRACKED_KEYS {
+                buckets.clear();
+            }
+        }
+        let b = buckets.entry(key.to_vec()).or_insert(Bucket {
+            tokens: f64::from(self.limit.burst),
+            at: now,
+        });
+        self.refill(b, now);
+        if b.tokens >= 1.0 {
+            b.tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(Duration::from_secs_f64(
+                (1.0 - b.tokens) / self.per_second(),
+            ))
+        }
+    }
+
+    /// Gives back a token taken for an entry that was not logged anew.
+    pub fn give_back(&self, key: &[u8]) {
+        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(b) = buckets.get_mut(key) {
+            b.tokens = (b.tokens + 1.0).min(f64::from(self.limit.burst));
+        }
+    }
+
+    /// The configured limit.
+    pub fn limit(&self) -> RateLimit {
+        self.limit
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limiter(per_minute: u32, burst: u32) -> KeyRateLimiter {
+        KeyRateLimiter::new(RateLimit { per_minute, burst })
+    }
+
+    #[test]
+    fn burst_then_sustained_rate() {
+        let l = limiter(60, 3); // one a second
+        let t0 = Instant::now();
+        for _ in 0..3 {
+            assert_eq!(l.try_take(b"a", t0), Ok(()));
+        }
+        let wait = l.try_take(b"a", t0).expect_err("burst spent");
+        assert!((wait.as_secs_f64() - 1.0).abs() < 1e-6, "{wait:?}");
+        // Another key is not affected.
+        assert_eq!(l.try_take(b"b", t0), Ok(()));
+        // Half a second refills half a token: still not enough.
+        assert!(l.try_take(b"a", t0 + Duration::from_millis(500)).is_err());
+        assert_eq!(l.try_take(b"a", t0 + Duration::from_millis(1000)), Ok(()));
+        // A long idle time refills to the burst, no further.
+        let later = t0 + Duration::from_secs(3600);
+        for _ in 0..3 {
+            assert_eq!(l.try_take(b"a", later), Ok(()));
+        }
+        assert!(l.try_take(b"a", later).is_err());
+    }
+
+    #[test]
+    fn given_back_tokens_are_usable_and_capped() {
+        let l = limiter(1, 2);
+        let t0 = Instant::now();
+        assert_eq!(l.try_take(b"k", t0), Ok(()));
+        assert_eq!(l.try_take(b"k", t0), Ok(()));
+        assert!(l.try_take(b"k", t0).is_err());
+        l.give_back(b"k");
+        assert_eq!(l.try_take(b"k", t0), Ok(()));
+        for _ in 0..10 {
+            l.give_back(b"k");
+        }
+        assert_eq!(l.try_take(b"k", t0), Ok(()));
+        assert_eq!(l.try_take(b"k", t0), Ok(()));
+        assert!(
+            l.try_take(b"k", t0).is_err(),
+            "giving back never exceeds the burst"
+        );
+        l.give_back(b"unknown"); // no bucket: nothing happens
+    }
+
+    #[test]
+    fn the_table_stays_bounded() {
+        let l = limiter(60, 2);
+        let t0 = Instant::now();
+        for i in 0..MAX_TRACKED_KEYS as u32 {
+            l.try_take(&i.to_be_bytes(), t0).expect("fresh key");
+        }
+        // All active: a new key clears the table and is served.
+        assert_eq!(l.try_take(b"new", t0), Ok(()));
+        let n = l.buckets.lock().map(|b| b.len()).unwrap_or(0);
+        assert_eq!(n, 1);
+        // Idle (refilled) keys are dropped first.
+        let l = limiter(60, 2);
+        for i in 0..MAX_TRACKED_KEYS as u32 {
+            l.try_take(&i.to_be_bytes(), t0).expect("fresh key");
+        }
+        l.try_take(&0u32.to_be_bytes(), t0).expect("second token");
+        let later = t0 + Duration::from_millis(1500);
+        assert_eq!(l.try_take(b"new", later), Ok(()));
+        let n = l.buckets.lock().map(|b| b.len()).unwrap_or(0);
+        // Key 0 spent both tokens and has refilled only 1.5: kept.
+        assert_eq!(n, 2);
+    }
+}
