@@ -2,6 +2,7 @@
 //! send them: shared by the load generator, the monitor benchmark and the
 //! scale tests.
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -10,7 +11,7 @@ use attestlog_proto::v1::log_client::LogClient;
 use tonic::transport::Channel;
 
 use crate::signing::Maintainer;
-use crate::statement;
+use crate::{log_keygen, statement, LogServer};
 
 /// `n` submissions of distinct statements (`<tag>-<i>.tar.gz`, each with
 /// its own digest), signed round-robin by `keys`.
@@ -33,6 +34,21 @@ pub fn signed_request(m: &mut Maintainer, name: &str, seed: u64) -> pb::SubmitRe
         certificate: m.cert.clone(),
         ..Default::default()
     }
+}
+
+/// Starts a log in `dir` for bulk loads (no per-key rate limit, a queue of
+/// 100,000) and writes `dir/log.policy`, a C2SP tlog-policy trusting it
+/// with no witnesses. Returns the server and the policy's path.
+pub fn start_bulk_log(dir: &Path, origin: &str) -> anyhow::Result<(LogServer, PathBuf)> {
+    let vkey = log_keygen(dir, origin)?;
+    let server = LogServer::start(
+        dir,
+        origin,
+        &["--queue-limit", "100000", "--per-key-per-minute", "0"],
+    )?;
+    let policy = dir.join("log.policy");
+    std::fs::write(&policy, format!("log {vkey}\nquorum none\n"))?;
+    Ok((server, policy))
 }
 
 /// `n` HTTP/2 connections to `endpoint`, for clients to share.

@@ -19,9 +19,9 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use attestlog_attest::openpgp::parse::Parse as _;
 use attestlog_attest::openpgp::Cert;
-use attestlog_e2e::load::{signed_request, signed_requests, submit_all};
+use attestlog_e2e::bin;
+use attestlog_e2e::load::{signed_request, signed_requests, start_bulk_log, submit_all};
 use attestlog_e2e::signing::Maintainer;
-use attestlog_e2e::{bin, log_keygen, LogServer};
 
 const ENTRIES: usize = 100_000;
 const WATCHED_EVERY: usize = 25_000;
@@ -34,16 +34,8 @@ fn p(path: &Path) -> &str {
 fn monitor_catches_up_on_100k_entries_and_follows() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let dir = dir.path();
-    let origin = "monitor.test/log";
-    let vkey = log_keygen(dir, origin)?;
     // 12,500 entries per key: over the default per-key burst.
-    let server = LogServer::start(
-        dir,
-        origin,
-        &["--queue-limit", "100000", "--per-key-per-minute", "0"],
-    )?;
-    let policy = dir.join("log.policy");
-    std::fs::write(&policy, format!("log {vkey}\nquorum none\n"))?;
+    let (server, policy) = start_bulk_log(dir, "monitor.test/log")?;
 
     // 1.
     let mut others: Vec<Maintainer> = (0..8)

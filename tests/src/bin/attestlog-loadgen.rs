@@ -25,9 +25,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::Context as _;
 use attestlog_attest::{AdmissionPolicy, Submission, Verifier};
-use attestlog_e2e::load::{connect, percentile, signed_requests, submit_all};
+use attestlog_e2e::load::{connect, percentile, signed_requests, start_bulk_log, submit_all};
 use attestlog_e2e::signing::Maintainer;
-use attestlog_e2e::{log_keygen, LogServer};
 use attestlog_proto::v1 as pb;
 use attestlog_proto::v1::log_client::LogClient;
 
@@ -145,13 +144,8 @@ fn main() -> anyhow::Result<()> {
 
     let dir = tempfile::tempdir()?;
     let origin = "load.test/log";
-    log_keygen(dir.path(), origin)?;
     // Eight keys sign everything: no per-key limit.
-    let server = LogServer::start(
-        dir.path(),
-        origin,
-        &["--queue-limit", "100000", "--per-key-per-minute", "0"],
-    )?;
+    let (server, _policy) = start_bulk_log(dir.path(), origin)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

@@ -24,9 +24,11 @@ use anyhow::Context as _;
 use attestlog_attest::openpgp::parse::Parse as _;
 use attestlog_attest::openpgp::Cert;
 use attestlog_attest::{verify_leaf, AdmissionPolicy, Submission, Verifier};
-use attestlog_e2e::load::{percentile, signed_request, signed_requests, submit_all};
+use attestlog_e2e::bin;
+use attestlog_e2e::load::{
+    percentile, signed_request, signed_requests, start_bulk_log, submit_all,
+};
 use attestlog_e2e::signing::Maintainer;
-use attestlog_e2e::{bin, log_keygen, LogServer};
 
 struct Args {
     entries: usize,
@@ -99,15 +101,7 @@ fn main() -> anyhow::Result<()> {
 
     let dir = tempfile::tempdir()?;
     let dir = dir.path();
-    let origin = "bench.test/log";
-    let vkey = log_keygen(dir, origin)?;
-    let server = LogServer::start(
-        dir,
-        origin,
-        &["--queue-limit", "100000", "--per-key-per-minute", "0"],
-    )?;
-    let policy = dir.join("log.policy");
-    std::fs::write(&policy, format!("log {vkey}\nquorum none\n"))?;
+    let (server, policy) = start_bulk_log(dir, "bench.test/log")?;
     let rt = tokio::runtime::Runtime::new()?;
     let reqs = signed_requests(&mut others, args.entries, "bulk");
     let load = rt.block_on(submit_all(server.endpoint(), reqs, 64, 8, None))?;

@@ -8,10 +8,11 @@ use attestlog_attest::Keyring;
 use attestlog_client::bundle::Bundle;
 use attestlog_client::grpc::LogClient;
 use attestlog_client::online;
-use attestlog_client::quorum::{evaluate, Maintainers};
+use attestlog_client::quorum::{evaluate, Candidate, Maintainers};
 use attestlog_client::state::StateDir;
 use attestlog_client::tiles::HttpTiles;
 use attestlog_client::trust_file::TrustFile;
+use attestlog_client::witnessed::WitnessedCheckpoint;
 use clap::Args;
 
 use super::{
@@ -168,13 +169,7 @@ pub(super) async fn run(a: VerifyArgs) -> anyhow::Result<u8> {
                 return Err(e.into());
             }
         }
-        let bar = entries_bar("fetching entries and proofs");
-        let candidates = online::candidates(&mut client, &digest, &cp, |done, total| {
-            bar.set_length(total);
-            bar.set_position(done);
-        })
-        .await?;
-        bar.finish_and_clear();
+        let candidates = candidates(&mut client, &digest, &cp).await?;
         let conflicts = online::conflicts(
             &mut client,
             &digest,
@@ -215,13 +210,7 @@ pub(super) async fn run_bundle(a: BundleArgs) -> anyhow::Result<u8> {
             return Err(e.into());
         }
     }
-    let bar = entries_bar("collecting entries and proofs");
-    let candidates = online::candidates(&mut client, &digest, &cp, |done, total| {
-        bar.set_length(total);
-        bar.set_position(done);
-    })
-    .await?;
-    bar.finish_and_clear();
+    let candidates = candidates(&mut client, &digest, &cp).await?;
     let b = online::to_bundle(&digest, &candidates);
     std::fs::write(&a.output, b.to_bytes())
         .with_context(|| format!("writing {}", a.output.display()))?;
@@ -233,4 +222,20 @@ pub(super) async fn run_bundle(a: BundleArgs) -> anyhow::Result<u8> {
         a.output.display()
     );
     Ok(0)
+}
+
+/// Every entry for `digest` under `cp`, with its proof, showing progress.
+async fn candidates(
+    client: &mut LogClient,
+    digest: &[u8; 32],
+    cp: &WitnessedCheckpoint,
+) -> anyhow::Result<Vec<Candidate>> {
+    let bar = entries_bar("fetching entries and proofs");
+    let found = online::candidates(client, digest, cp, |done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    })
+    .await?;
+    bar.finish_and_clear();
+    Ok(found)
 }
