@@ -350,3 +350,21 @@ fn dirs_cache() -> PathBuf {
         .map(|h| PathBuf::from(h).join(".cache"))
         .unwrap_or_else(std::env::temp_dir)
 }
+
+/// The lines a child writes to `stdout`, each with the time it was read,
+/// through a channel (read on a thread of its own until end of file).
+pub fn timed_lines(
+    stdout: std::process::ChildStdout,
+) -> std::sync::mpsc::Receiver<(Instant, String)> {
+    use std::io::BufRead as _;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send((Instant::now(), line)).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}

@@ -10,18 +10,16 @@
 //!    printed, not asserted: `attestlog-monitor-bench` measures it (see
 //!    BENCHMARKS.md); the test bounds it at 60 s only so it cannot hang.
 
-use std::io::BufRead as _;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use attestlog_attest::openpgp::parse::Parse as _;
 use attestlog_attest::openpgp::Cert;
-use attestlog_e2e::bin;
 use attestlog_e2e::load::{signed_request, signed_requests, start_bulk_log, submit_all};
 use attestlog_e2e::signing::Maintainer;
+use attestlog_e2e::{bin, timed_lines};
 
 const ENTRIES: usize = 100_000;
 const WATCHED_EVERY: usize = 25_000;
@@ -101,15 +99,7 @@ fn monitor_catches_up_on_100k_entries_and_follows() -> anyhow::Result<()> {
         .stderr(Stdio::null())
         .spawn()?;
     let stdout = running.stdout.take().context("monitor stdout")?;
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            if tx.send((Instant::now(), line)).is_err() {
-                break;
-            }
-        }
-    });
+    let rx = timed_lines(stdout);
     // Let it take its first round at the tip, then sign something new.
     std::thread::sleep(Duration::from_secs(1));
     let req = signed_request(&mut watched, "surprise.tar.gz", 0xdead);

@@ -92,6 +92,24 @@ mod tests {
         assert_eq!(abs.keyring, Path::new("/k.asc"));
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_text_parses_or_errs(text in ".{0,200}") {
+            let _ = TrustFile::parse(&text, Path::new("/base"));
+        }
+
+        #[test]
+        fn what_is_written_is_read(
+            keyring in "[a-zA-Z0-9_./-]{1,40}",
+            threshold in 1usize..100_000,
+        ) {
+            let text = format!("keyring = \"{keyring}\"\nthreshold = {threshold}\n");
+            let t = TrustFile::parse(&text, Path::new("/base")).expect("valid");
+            proptest::prop_assert_eq!(t.keyring, Path::new("/base").join(&keyring));
+            proptest::prop_assert_eq!(t.threshold, threshold);
+        }
+    }
+
     #[test]
     fn rejects_what_could_be_misread() {
         for (text, want) in [

@@ -15,20 +15,18 @@
 //!
 //! Example: `target/release/attestlog-monitor-bench --entries 100000`
 
-use std::io::BufRead as _;
 use std::process::{Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::Context as _;
 use attestlog_attest::openpgp::parse::Parse as _;
 use attestlog_attest::openpgp::Cert;
 use attestlog_attest::{verify_leaf, AdmissionPolicy, Submission, Verifier};
-use attestlog_e2e::bin;
 use attestlog_e2e::load::{
     percentile, signed_request, signed_requests, start_bulk_log, submit_all,
 };
 use attestlog_e2e::signing::Maintainer;
+use attestlog_e2e::{bin, timed_lines};
 
 struct Args {
     entries: usize,
@@ -151,15 +149,7 @@ fn main() -> anyhow::Result<()> {
         .stderr(Stdio::null())
         .spawn()?;
     let stdout = running.stdout.take().context("monitor stdout")?;
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            if tx.send((Instant::now(), line)).is_err() {
-                break;
-            }
-        }
-    });
+    let rx = timed_lines(stdout);
     std::thread::sleep(Duration::from_millis(args.interval_ms + 500));
     let mut latencies = Vec::new();
     for trial in 0..args.trials {
