@@ -8,6 +8,7 @@ use attestlog_attest::Keyring;
 use attestlog_client::bundle::Bundle;
 use attestlog_client::grpc::LogClient;
 use attestlog_client::online;
+use attestlog_client::policy::Policy;
 use attestlog_client::quorum::{evaluate, Candidate, Maintainers};
 use attestlog_client::state::StateDir;
 use attestlog_client::tiles::HttpTiles;
@@ -144,12 +145,7 @@ pub(super) async fn run(a: VerifyArgs) -> anyhow::Result<u8> {
         evaluate(&digest, &candidates, &policy, &maintainers, Vec::new())
     } else {
         let mut client = LogClient::connect(&a.log.log).await?;
-        let extra = a
-            .checkpoint
-            .iter()
-            .map(|p| read(p))
-            .collect::<Result<Vec<_>, _>>()?;
-        let cp = online::witnessed_checkpoint(&mut client, &policy, &extra).await?;
+        let cp = witnessed(&mut client, &policy, &a.checkpoint).await?;
         if let Some(dir) = &a.state_dir {
             let state = StateDir::open(dir)?;
             let tiles = tiles_url(&a.tiles_url, &policy)
@@ -192,12 +188,7 @@ pub(super) async fn run_bundle(a: BundleArgs) -> anyhow::Result<u8> {
     let digest = digest_of(&a.artifact)?;
     let policy = load_policy(&a.policy)?;
     let mut client = LogClient::connect(&a.log.log).await?;
-    let extra = a
-        .checkpoint
-        .iter()
-        .map(|p| read(p))
-        .collect::<Result<Vec<_>, _>>()?;
-    let cp = online::witnessed_checkpoint(&mut client, &policy, &extra).await?;
+    let cp = witnessed(&mut client, &policy, &a.checkpoint).await?;
     if let Some(dir) = &a.state_dir {
         let state = StateDir::open(dir)?;
         if let Err(e) = state
@@ -238,4 +229,18 @@ async fn candidates(
     .await?;
     bar.finish_and_clear();
     Ok(found)
+}
+
+/// The log's latest checkpoint that satisfies `policy`, also considering
+/// the cosigned checkpoint notes in `files` (`--checkpoint`).
+async fn witnessed(
+    client: &mut LogClient,
+    policy: &Policy,
+    files: &[PathBuf],
+) -> anyhow::Result<WitnessedCheckpoint> {
+    let extra = files
+        .iter()
+        .map(|p| read(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(online::witnessed_checkpoint(client, policy, &extra).await?)
 }
