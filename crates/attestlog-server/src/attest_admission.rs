@@ -2,12 +2,10 @@
 //! `attestlog-attest`: verification, the index keys and the certificate to
 //! store, and the mapping of each verification error to a rejection kind.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::SystemTime;
 
 use attestlog_attest::openpgp::serialize::SerializeInto as _;
-use attestlog_attest::openpgp::Cert;
 use attestlog_attest::{
     AdmissionPolicy, AttestError, Keyring, Submission as AttestSubmission, Verifier,
 };
@@ -21,46 +19,6 @@ use crate::admission::{Admission, Admitted, Rejection, Submission};
 pub struct AttestAdmission {
     verifier: Verifier,
     keyring: Option<Arc<Keyring>>,
-    serialized: SerializedCerts,
-}
-
-/// How many serialized certificates [`SerializedCerts`] keeps before it is
-/// emptied.
-const SERIALIZED_CERTS: usize = 4096;
-
-/// The bytes to store for each verified certificate, serialized once per
-/// certificate object rather than once per submission (it was ~3 % of the
-/// server's CPU at peak ingest). An entry is used only for the very
-/// `Arc<Cert>` it was made from — the verifier's parse cache hands out the
-/// same one for the same submitted bytes — and holds that `Arc`, so the
-/// pointer cannot be reused by another certificate while it is cached.
-#[derive(Default)]
-struct SerializedCerts {
-    map: std::sync::Mutex<HashMap<Vec<u8>, SerializedCert>>,
-}
-
-/// A certificate object and its serialization.
-type SerializedCert = (Arc<Cert>, Arc<Vec<u8>>);
-
-impl SerializedCerts {
-    fn get(&self, cert: &Arc<Cert>) -> Result<(Vec<u8>, Vec<u8>), Rejection> {
-        let fingerprint = cert.fingerprint().as_bytes().to_vec();
-        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((cached, bytes)) = map.get(&fingerprint) {
-            if Arc::ptr_eq(cached, cert) {
-                return Ok((fingerprint, bytes.as_ref().clone()));
-            }
-        }
-        let bytes =
-            Arc::new(cert.as_ref().to_vec().map_err(|e| {
-                Rejection::Invalid(format!("certificate cannot be serialized: {e}"))
-            })?);
-        if map.len() >= SERIALIZED_CERTS {
-            map.clear();
-        }
-        map.insert(fingerprint.clone(), (cert.clone(), bytes.clone()));
-        Ok((fingerprint, bytes.as_ref().clone()))
-    }
 }
 
 impl AttestAdmission {
@@ -69,7 +27,6 @@ impl AttestAdmission {
         AttestAdmission {
             verifier: Verifier::new(AdmissionPolicy::Open),
             keyring: None,
-            serialized: SerializedCerts::default(),
         }
     }
 
@@ -78,7 +35,6 @@ impl AttestAdmission {
         AttestAdmission {
             verifier: Verifier::new(AdmissionPolicy::Keyring(keyring.clone())),
             keyring: Some(keyring),
-            serialized: SerializedCerts::default(),
         }
     }
 
@@ -140,42 +96,16 @@ impl Admission for AttestAdmission {
                 .cloned()
                 .map(IndexKey::SubjectName),
         );
-        let certificate = self.serialized.get(v.certificate())?;
+        let certificate =
+            v.certificate().as_ref().to_vec().map_err(|e| {
+                Rejection::Invalid(format!("certificate cannot be serialized: {e}"))
+            })?;
         Ok(Admitted {
             entry: v.leaf_bytes().to_vec(),
             dedup_key: dedup_key(leaf.statement(), leaf.signature(), &primary),
             index_keys,
-            certificate: Some(certificate),
+            certificate: Some((primary.clone(), certificate)),
             signer: primary,
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use attestlog_attest::openpgp::cert::CertBuilder;
-
-    #[test]
-    fn certificates_are_serialized_once_per_object() {
-        let generate = |uid: &str| {
-            CertBuilder::general_purpose(Some(uid))
-                .generate()
-                .map(|(c, _)| Arc::new(c))
-                .expect("generate a certificate")
-        };
-        let (a, b) = (generate("a@x.test"), generate("b@x.test"));
-        let cache = SerializedCerts::default();
-        let (fa, bytes) = cache.get(&a).expect("serializes");
-        assert_eq!(fa, a.fingerprint().as_bytes());
-        assert_eq!(bytes, a.as_ref().to_vec().expect("serializes"));
-        assert_eq!(cache.get(&a).expect("cached").1, bytes);
-        // Another object of the same key (as after a reparse) replaces it.
-        let a2 = Arc::new(a.as_ref().clone());
-        assert_eq!(cache.get(&a2).expect("serializes").1, bytes);
-        let held = cache.map.lock().expect("lock")[&fa].0.clone();
-        assert!(Arc::ptr_eq(&held, &a2));
-        let (fb, _) = cache.get(&b).expect("serializes");
-        assert_eq!(fb, b.fingerprint().as_bytes());
     }
 }
