@@ -324,6 +324,19 @@ pub fn go_build(src: &Path, out: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The directory of the package being tested: `CARGO_MANIFEST_DIR` as
+/// cargo sets it when it runs a test, else `compiled_in` (pass
+/// `env!("CARGO_MANIFEST_DIR")`). The runtime value comes first because a
+/// target directory shared between two checkouts (CI clones into a new
+/// directory and reuses `~/.cache/attestlog-target`) can reuse a test
+/// binary built in the other checkout, whose compiled-in path names that
+/// checkout's files.
+pub fn manifest_dir(compiled_in: &str) -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(compiled_in))
+}
+
 /// Runs `tests/interop/logcheck` (Go's x/mod sumdb note and tlog) on a
 /// vectors JSON file. Fails with the fix if Go is not installed; returns
 /// Go's stdout on success and an error with its stderr on failure.
@@ -331,7 +344,7 @@ pub fn go_logcheck(vectors: &Path) -> anyhow::Result<String> {
     let dir = tempfile::tempdir()?;
     let bin = dir.path().join("logcheck");
     go_build(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("interop/logcheck"),
+        &manifest_dir(env!("CARGO_MANIFEST_DIR")).join("interop/logcheck"),
         &bin,
     )?;
     let out = Command::new(&bin)

@@ -5,13 +5,13 @@
 //! - the example configurations load in the real binaries (`serve` parses
 //!   them before failing on the missing key, with a message naming it).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use attestlog_e2e::bin;
 
-fn repo() -> &'static Path {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+fn repo() -> PathBuf {
+    attestlog_e2e::manifest_dir(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
 #[test]

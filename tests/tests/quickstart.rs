@@ -31,7 +31,7 @@ fn free_base() -> u16 {
 }
 
 fn script(name: &str, state: &Path, base: u16) -> Command {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let root = attestlog_e2e::manifest_dir(env!("CARGO_MANIFEST_DIR")).join("..");
     let mut c = Command::new("bash");
     c.arg(root.join("deploy/local").join(name))
         .env("ATTESTLOG_HOME", state)

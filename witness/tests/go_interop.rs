@@ -8,7 +8,6 @@
 
 mod common;
 
-use std::path::Path;
 use std::process::Command;
 
 use common::*;
@@ -16,7 +15,8 @@ use common::*;
 #[test]
 fn go_client_gets_cosignatures_it_can_verify() {
     let tmp = tempfile::tempdir().expect("tmp");
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/tlogclient");
+    let src =
+        attestlog_e2e::manifest_dir(env!("CARGO_MANIFEST_DIR")).join("tests/interop/tlogclient");
     let bin = tmp.path().join("tlogclient");
     // Fails (never skips) when Go is missing, naming what to install.
     attestlog_e2e::go_build(&src, &bin).unwrap_or_else(|e| panic!("{e:#}"));

@@ -85,8 +85,15 @@ struct RawIdentity {
 impl SimpleSigning {
     /// Parses and validates a payload.
     pub fn parse(bytes: &[u8]) -> Result<SimpleSigning, AttestError> {
+        strict_json::check(bytes).map_err(|reason| AttestError::InvalidSimpleSigning { reason })?;
+        SimpleSigning::parse_checked(bytes)
+    }
+
+    /// [`SimpleSigning::parse`] of bytes already checked by
+    /// [`strict_json::check`].
+    pub(crate) fn parse_checked(bytes: &[u8]) -> Result<SimpleSigning, AttestError> {
         let invalid = |reason: String| AttestError::InvalidSimpleSigning { reason };
-        let raw: RawTop = strict_json::from_slice(bytes).map_err(invalid)?;
+        let raw: RawTop = serde_json::from_slice(bytes).map_err(|e| invalid(e.to_string()))?;
         // "This MUST be a string with a string value exactly equal to
         // `atomic container signature`".
         if raw.critical.type_ != ATOMIC_CONTAINER_SIGNATURE {

@@ -85,12 +85,18 @@ pub enum Statement {
 impl Statement {
     /// Parses and validates statement bytes (the exact bytes that were signed).
     pub fn parse(bytes: &[u8]) -> Result<Statement, AttestError> {
-        let top: serde_json::Map<String, serde_json::Value> = strict_json::from_slice(bytes)
-            .map_err(|reason| AttestError::StatementNotJson { reason })?;
-        if top.contains_key("_type") {
-            parse_in_toto(bytes).map(Statement::InToto)
-        } else if top.contains_key("critical") {
-            SimpleSigning::parse(bytes).map(Statement::SimpleSigning)
+        // Strictness is checked once here; the reads below are plain
+        // serde_json over the same bytes (each read costs a parse, and this
+        // runs on every submission).
+        strict_json::check(bytes).map_err(|reason| AttestError::StatementNotJson { reason })?;
+        let probe: FormatProbe =
+            serde_json::from_slice(bytes).map_err(|e| AttestError::StatementNotJson {
+                reason: e.to_string(),
+            })?;
+        if probe.type_ {
+            parse_in_toto_checked(bytes).map(Statement::InToto)
+        } else if probe.critical {
+            SimpleSigning::parse_checked(bytes).map(Statement::SimpleSigning)
         } else {
             Err(AttestError::InvalidStatement {
                 reason: "the object has neither `_type` (in-toto) nor `critical` \
@@ -106,6 +112,43 @@ impl Statement {
             Statement::InToto(s) => &s.subjects,
             Statement::SimpleSigning(s) => std::slice::from_ref(&s.subject),
         }
+    }
+}
+
+/// Which format a top-level object is, by the members it has, whatever
+/// their values (even `null`); the values are skipped, not built. Only an
+/// object is accepted (a derived `Deserialize` would also take an array).
+#[derive(Default)]
+struct FormatProbe {
+    type_: bool,
+    critical: bool,
+}
+
+impl<'de> Deserialize<'de> for FormatProbe {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct ObjectVisitor;
+        impl<'de> serde::de::Visitor<'de> for ObjectVisitor {
+            type Value = FormatProbe;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<FormatProbe, A::Error> {
+                let mut probe = FormatProbe::default();
+                while let Some(name) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    match &*name {
+                        "_type" => probe.type_ = true,
+                        "critical" => probe.critical = true,
+                        _ => {}
+                    }
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+                Ok(probe)
+            }
+        }
+        d.deserialize_map(ObjectVisitor)
     }
 }
 
@@ -127,9 +170,11 @@ struct RawSubject {
     digest: BTreeMap<String, String>,
 }
 
-fn parse_in_toto(bytes: &[u8]) -> Result<InTotoStatement, AttestError> {
+/// Parses an in-toto statement from bytes already checked by
+/// [`strict_json::check`].
+fn parse_in_toto_checked(bytes: &[u8]) -> Result<InTotoStatement, AttestError> {
     let invalid = |reason: String| AttestError::InvalidStatement { reason };
-    let raw: RawStatement = strict_json::from_slice(bytes).map_err(invalid)?;
+    let raw: RawStatement = serde_json::from_slice(bytes).map_err(|e| invalid(e.to_string()))?;
     // in-toto Statement v1: "_type ... MUST be set to https://in-toto.io/Statement/v1".
     if raw.type_ != IN_TOTO_STATEMENT_V1 {
         return Err(invalid(format!(
@@ -279,6 +324,13 @@ mod tests {
             Statement::parse(b"{\"a\":1}"),
             Err(AttestError::InvalidStatement { .. })
         ));
+        // A member names the format by being there, even as `null`.
+        match Statement::parse(br#"{"_type":null,"subject":[]}"#) {
+            Err(AttestError::InvalidStatement { reason }) => {
+                assert!(reason.contains("null"), "{reason}")
+            }
+            other => panic!("{other:?}"),
+        }
         let dup = doc(&format!(
             r#"[{{"name":"a","digest":{{"sha256":"{D}","sha256":"{D}"}}}}]"#
         ));

@@ -176,7 +176,7 @@ impl LogService {
         match found {
             Ok(Some(w)) => Ok(w),
             _ => Err(ApiError::DeadlineExceeded(format!(
-                "entry {index} is logged, but the witnesses did not cosign a checkpoint                  including it within {} s",
+                "entry {index} is logged, but the witnesses did not cosign a checkpoint including it within {} s",
                 WITNESS_WAIT.as_secs()
             ))),
         }

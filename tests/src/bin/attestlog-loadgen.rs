@@ -12,9 +12,9 @@
 //!    gRPC clients (sharing `--connections` HTTP/2 connections) submitting
 //!    as fast as they are answered, and p50/p99 submit-to-proof latency;
 //! 3. latency at half of that peak rate (paced submissions);
-//! 4. inclusion proofs served per second by `--clients` concurrent
-//!    clients, on the resulting log or, with `--proof-log-size`, on the
-//!    log grown to that many entries first.
+//! 4. inclusion proofs served per second by `--proof-clients` concurrent
+//!    clients (over `--proof-connections`), on the resulting log or, with
+//!    `--proof-log-size`, on the log grown to that many entries first.
 //!
 //! The load generator runs on the same cores as the server, so every
 //! figure includes the clients' own gRPC work.
@@ -36,6 +36,8 @@ struct Args {
     connections: usize,
     proof_seconds: u64,
     proof_log_size: u64,
+    proof_clients: usize,
+    proof_connections: usize,
 }
 
 fn parse_args() -> anyhow::Result<Args> {
@@ -45,6 +47,8 @@ fn parse_args() -> anyhow::Result<Args> {
         connections: 16,
         proof_seconds: 5,
         proof_log_size: 0,
+        proof_clients: 256,
+        proof_connections: 4,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -55,12 +59,17 @@ fn parse_args() -> anyhow::Result<Args> {
             "--connections" => a.connections = value()?.parse()?,
             "--proof-seconds" => a.proof_seconds = value()?.parse()?,
             "--proof-log-size" => a.proof_log_size = value()?.parse()?,
+            "--proof-clients" => a.proof_clients = value()?.parse()?,
+            "--proof-connections" => a.proof_connections = value()?.parse()?,
             "--help" | "-h" => {
                 println!(
                     "attestlog-loadgen [--entries N (20000)] [--clients C (1024)] [--connections K (16)]\n\
                      \x20                 [--proof-seconds S (5)] [--proof-log-size M (0)]\n\
-                     C concurrent clients share K HTTP/2 connections (K = C: one each); proofs are\n\
-                     measured after growing the log to M entries if M is larger than what ingest left.\n\
+                     \x20                 [--proof-clients P (256)] [--proof-connections Q (4)]\n\
+                     C concurrent clients share K HTTP/2 connections (K = C: one each) to submit;\n\
+                     proofs are asked by P clients over Q connections (small calls: fewer calls in\n\
+                     flight cost the co-located load generator less), after growing the log to M\n\
+                     entries if M is larger than what ingest left.\n\
                      Starts target/<profile>/attestlog-server on 127.0.0.1 and measures ingest and proof serving."
                 );
                 std::process::exit(0);
@@ -69,8 +78,8 @@ fn parse_args() -> anyhow::Result<Args> {
         }
     }
     anyhow::ensure!(
-        a.entries >= 100 && a.clients >= 1,
-        "need --entries >= 100 and --clients >= 1"
+        a.entries >= 100 && a.clients >= 1 && a.proof_clients >= 1,
+        "need --entries >= 100, --clients >= 1 and --proof-clients >= 1"
     );
     Ok(a)
 }
@@ -218,11 +227,16 @@ fn main() -> anyhow::Result<()> {
         eprintln!(" ({:.0} s)", started.elapsed().as_secs_f64());
     }
     let server_cpu = CpuTime::of(server.child.id())?;
+    let own_cpu = CpuTime::of(std::process::id())?;
     let served = rt.block_on(async {
-        let channels = connect(&server.endpoint(), args.connections.clamp(1, args.clients)).await?;
+        let channels = connect(
+            &server.endpoint(),
+            args.proof_connections.clamp(1, args.proof_clients),
+        )
+        .await?;
         let deadline = Instant::now() + Duration::from_secs(args.proof_seconds);
         let mut tasks = Vec::new();
-        for c in 0..args.clients {
+        for c in 0..args.proof_clients {
             let channel = channels[c % channels.len()].clone();
             tasks.push(tokio::spawn(async move {
                 let mut client = LogClient::new(channel);
@@ -247,10 +261,16 @@ fn main() -> anyhow::Result<()> {
         }
         anyhow::Ok(total)
     })?;
+    let (server_secs, own_secs) = (server_cpu.elapsed()?, own_cpu.elapsed()?);
     println!(
-        "proof serving: {:.0} inclusion proofs/s on a log of {size} entries ({:.0} per server core-second)",
+        "proof serving: {:.0} inclusion proofs/s on a log of {size} entries, {} clients over {} connections",
         served as f64 / args.proof_seconds as f64,
-        served as f64 / server_cpu.elapsed()?
+        args.proof_clients,
+        args.proof_connections.clamp(1, args.proof_clients),
+    );
+    println!(
+        "  CPU while serving proofs: server {server_secs:.1} core-s ({:.0} proofs per server core-second), load generator {own_secs:.1} core-s",
+        served as f64 / server_secs,
     );
     server.stop()?;
     Ok(())

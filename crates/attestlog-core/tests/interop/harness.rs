@@ -203,7 +203,12 @@ impl GoCheck {
     pub fn build() -> GoCheck {
         let go = find_go();
         let dir = tempfile::tempdir().expect("temporary directory");
-        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/gocheck");
+        // The runtime value first: a test binary reused from a target
+        // directory shared with another checkout has that checkout's path
+        // compiled in (attestlog_e2e::manifest_dir says more).
+        let src = std::env::var_os("CARGO_MANIFEST_DIR")
+            .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
+            .join("tests/interop/gocheck");
         let bin = dir.path().join("gocheck");
         let gopath = std::env::join_paths([
             dir.path().join("gopath"),
