@@ -6,7 +6,8 @@
 //! mostly from the upper levels, and the sequencer reads the tree's right
 //! edge for every batch. Levels `min_level` and above are held in memory
 //! in full (every complete subtree of the level, from the left), filled
-//! from the inner store when opened and extended after each append. The
+//! when opened (level `min_level` read from the inner store, each level
+//! above hashed from the one below) and extended after each append. The
 //! memory is bounded: a level of `n` entries costs `32 * (n >> level)`
 //! bytes, so all levels from `m` up cost less than `64 * n / 2^m` bytes;
 //! when the tree grows past the budget the lowest cached level is dropped
@@ -14,13 +15,14 @@
 //!
 //! Durability is the inner store's: hashes enter the cache only after the
 //! inner store's [`Store::append`] has returned successfully, so the cache
-//! never holds (or serves) a hash that is not durable. A hash not in the
-//! cache is read from the inner store, never computed.
+//! never holds (or serves) a hash that is not durable: the fill hashes
+//! only pairs of durable hashes, and a hash not in the cache is read from
+//! the inner store.
 
 use std::sync::RwLock;
 
 use attestlog_core::tree::{HashReader, Subtree};
-use attestlog_core::Hash;
+use attestlog_core::{node_hash, Hash};
 
 use crate::{AppendBatch, IndexKey, Store, StoreError, TreeState};
 
@@ -73,22 +75,29 @@ impl<S: Store> CachedStore<S> {
     pub fn new(inner: S, budget_bytes: u64) -> Result<CachedStore<S>, StoreError> {
         let size = inner.state()?.map_or(0, |s| s.size);
         let min_level = min_level_for(size, budget_bytes);
-        let mut levels = Vec::new();
-        for level in min_level..64 {
-            let count = size >> level;
-            if count == 0 && level > min_level {
-                break;
-            }
-            let mut hashes = Vec::with_capacity(count as usize);
-            let mut at = 0;
-            while at < count {
-                let end = (at + FILL_CHUNK).min(count);
-                let wanted: Vec<Subtree> =
-                    (at..end).map(|index| Subtree { level, index }).collect();
-                hashes.extend(inner.read_hashes(&wanted)?);
-                at = end;
-            }
-            levels.push(hashes);
+        let count = size >> min_level;
+        let mut bottom = Vec::with_capacity(count as usize);
+        let mut at = 0;
+        while at < count {
+            let end = (at + FILL_CHUNK).min(count);
+            let wanted: Vec<Subtree> = (at..end)
+                .map(|index| Subtree {
+                    level: min_level,
+                    index,
+                })
+                .collect();
+            bottom.extend(inner.read_hashes(&wanted)?);
+            at = end;
+        }
+        // Each level above from the one below: a parent is the hash of its
+        // two (durable) children, as the inner store would compute it.
+        let mut levels = vec![bottom];
+        while let Some(below) = levels.last().filter(|l| l.len() >= 2) {
+            let above = below
+                .chunks_exact(2)
+                .map(|pair| node_hash(&pair[0], &pair[1]))
+                .collect();
+            levels.push(above);
         }
         Ok(CachedStore {
             inner,

@@ -10,12 +10,28 @@ pub(crate) fn entry(index: u64) -> [u8; 8] {
     index.to_be_bytes()
 }
 
-/// `hashes` key: level (1 byte) then index (8 bytes).
-pub(crate) fn subtree(st: &Subtree) -> [u8; 9] {
+/// `tiles` key: tile level (1 byte) then tile index (8 bytes).
+pub(crate) fn tile(level: u8, index: u64) -> [u8; 9] {
     let mut k = [0u8; 9];
-    k[0] = st.level;
-    k[1..].copy_from_slice(&st.index.to_be_bytes());
+    k[0] = level;
+    k[1..].copy_from_slice(&index.to_be_bytes());
     k
+}
+
+/// Layout 1's `hashes` key (tree level, then index), read when converting
+/// an old directory.
+pub(crate) fn parse_subtree(k: &[u8]) -> Option<Subtree> {
+    let (&level, index) = k.split_first()?;
+    Some(Subtree {
+        level,
+        index: u64::from_be_bytes(index.try_into().ok()?),
+    })
+}
+
+/// Layout 1's `hashes` key for `st` (what [`parse_subtree`] reads).
+#[cfg(test)]
+pub(crate) fn subtree(st: &Subtree) -> [u8; 9] {
+    tile(st.level, st.index)
 }
 
 /// `index` key prefix: kind byte, value length (u16), value.

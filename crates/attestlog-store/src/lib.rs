@@ -1,5 +1,5 @@
-//! Durable storage for an attestlog log: entries, every complete subtree
-//! hash, secondary indexes, certificates and the latest signed checkpoint.
+//! Durable storage for an attestlog log: entries, the Merkle tree's hash
+//! tiles, secondary indexes, certificates and the latest signed checkpoint.
 //!
 //! In scope: the [`Store`] trait and its two implementations, [`RocksStore`]
 //! (the production store, RocksDB in a local directory) and [`MemoryStore`]
@@ -62,7 +62,9 @@ pub struct AppendBatch {
     /// The entries, to be given indexes `old_size ..`.
     pub entries: Vec<NewEntry>,
     /// Newly completed subtree hashes (from
-    /// [`attestlog_core::tree::append_leaves`]).
+    /// [`attestlog_core::tree::append_leaves`]). A store keeps what it
+    /// needs to answer every later read: [`RocksStore`] keeps those of tree
+    /// levels 8·L (its hash tiles) and hashes the others from them.
     pub hashes: Vec<(Subtree, Hash)>,
     /// Certificates to store, by primary-key fingerprint.
     pub certificates: Vec<(Vec<u8>, Vec<u8>)>,
