@@ -29,10 +29,9 @@
 //! and only then is the old family dropped, so a crash during the
 //! conversion leaves it to be redone at the next open.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Mutex;
-
-use std::collections::BTreeMap;
 
 use attestlog_core::tile::{Tile, TileError, TileHashReader, TileReadError, TileSource};
 use attestlog_core::tile::{TILE_HEIGHT, TILE_WIDTH};
