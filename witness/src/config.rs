@@ -13,6 +13,7 @@
 //! peers = ["http://127.0.0.1:7381"]    # other witnesses' base URLs
 //! interval_ms = 1000
 //! timeout_ms = 1000
+//! max_in_flight = 8                    # received gossip checked at once
 //!
 //! [[log]]
 //! origin = "log.example/attestlog"
@@ -70,6 +71,13 @@ pub struct GossipConfig {
     /// Timeout of one request to a peer or a log.
     #[serde(default = "default_timeout_ms")]
     pub timeout_ms: u64,
+    /// The most received gossip messages (`/gossip`, `/gossip/evidence`,
+    /// and rejected checkpoints being checked against the log's tiles)
+    /// handled at once; more are answered 429. Each can hold a blocking
+    /// thread for a signature check, a database write and a tile fetch of
+    /// up to `timeout_ms`.
+    #[serde(default = "default_max_in_flight")]
+    pub max_in_flight: usize,
 }
 
 impl Default for GossipConfig {
@@ -78,6 +86,7 @@ impl Default for GossipConfig {
             peers: Vec::new(),
             interval_ms: default_interval_ms(),
             timeout_ms: default_timeout_ms(),
+            max_in_flight: default_max_in_flight(),
         }
     }
 }
@@ -108,6 +117,10 @@ fn default_timeout_ms() -> u64 {
     1000
 }
 
+fn default_max_in_flight() -> usize {
+    8
+}
+
 /// A witnessed log, checked.
 #[derive(Clone, Debug)]
 pub struct LogConfig {
@@ -131,9 +144,12 @@ impl ConfigFile {
                 )));
             }
         }
-        if cfg.gossip.interval_ms == 0 || cfg.gossip.timeout_ms == 0 {
+        if cfg.gossip.interval_ms == 0
+            || cfg.gossip.timeout_ms == 0
+            || cfg.gossip.max_in_flight == 0
+        {
             return Err(WitnessError::Config(
-                "gossip interval_ms and timeout_ms must be positive".into(),
+                "gossip interval_ms, timeout_ms and max_in_flight must be positive".into(),
             ));
         }
         for peer in &cfg.gossip.peers {
@@ -223,6 +239,7 @@ mod tests {
         assert_eq!(cfg.log_configs().unwrap().len(), 1);
         assert_eq!(cfg.interval(), Duration::from_millis(50));
         assert_eq!(cfg.timeout(), Duration::from_millis(1000));
+        assert_eq!(cfg.gossip.max_in_flight, 8);
     }
 
     #[test]
@@ -233,6 +250,7 @@ mod tests {
             format!("{base}unknown = 1\n"),
             format!("{base}submission_prefix = \"w\"\n"),
             format!("{base}[gossip]\npeers = [\"https://x\"]\n"),
+            format!("{base}[gossip]\nmax_in_flight = 0\n"),
             format!("{base}[[log]]\norigin = \"a\"\nkey = \"nope\"\n"),
             format!("{base}[[log]]\norigin = \"a\"\nkey = \"{k}\"\n[[log]]\norigin = \"a\"\nkey = \"{k}\"\n"),
         ] {

@@ -12,7 +12,9 @@
 //!
 //! Errors are answered with the status of [`WitnessError::status`] and a
 //! one-line text body naming the failure; a 409 from `add-checkpoint`
-//! carries the stored size as `text/x.tlog.size` instead.
+//! carries the stored size as `text/x.tlog.size` instead. `/gossip` and
+//! `/gossip/evidence` answer 429 (`Retry-After: 1`) while `[gossip]
+//! max_in_flight` received messages are being checked.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -26,6 +28,7 @@ use hyper::service::service_fn;
 use hyper::{Method, Request, Response};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::add_checkpoint::{
     size_body, AddCheckpointRequest, CONTENT_TYPE_TLOG_SIZE, MAX_REQUEST_SIZE,
@@ -49,6 +52,10 @@ pub struct App {
     pub submission_prefix: String,
     /// The C2SP monitoring prefix (empty or `/something`).
     pub monitoring_prefix: String,
+    /// Permits for received gossip (`[gossip] max_in_flight`): one is held
+    /// while a gossip message, an evidence file or a rejected checkpoint
+    /// is checked; none left means 429.
+    pub gossip_slots: Arc<Semaphore>,
 }
 
 /// Serves `app` on an already-bound `listener` until `shutdown` completes.
@@ -226,13 +233,20 @@ async fn add_checkpoint(app: &App, req: Request<Incoming>) -> Resp {
             }
             if matches!(e, WitnessError::BadProof(_)) {
                 // A bad proof proves nothing by itself: ask the log's tiles
-                // whether the two checkpoints are one history.
-                let (witness, tiles) = (app.witness.clone(), app.tiles.clone());
-                tokio::task::spawn_blocking(move || {
-                    if let Err(e) = witness.observe(&note, tiles.as_ref()) {
-                        tracing::warn!(error = %e, "checking a rejected checkpoint");
+                // whether the two checkpoints are one history, if a gossip
+                // permit is free (the check is best effort; gossip repeats).
+                match gossip_slot(app) {
+                    Some(permit) => {
+                        let (witness, tiles) = (app.witness.clone(), app.tiles.clone());
+                        tokio::task::spawn_blocking(move || {
+                            let _permit = permit;
+                            if let Err(e) = witness.observe(&note, tiles.as_ref()) {
+                                tracing::warn!(error = %e, "checking a rejected checkpoint");
+                            }
+                        });
                     }
-                });
+                    None => tracing::debug!("busy: rejected checkpoint not checked"),
+                }
             }
             error_response(&e)
         }
@@ -257,13 +271,40 @@ async fn evidence(app: &App, id: LogId) -> Resp {
     }
 }
 
+/// The answer when every gossip permit is taken: 429, retry in a second.
+fn busy() -> Resp {
+    let mut r = respond(
+        429,
+        TEXT,
+        "busy: as many gossip messages as this witness checks at once are \
+         being checked; retry later\n",
+    );
+    r.headers_mut().insert(
+        hyper::header::RETRY_AFTER,
+        hyper::header::HeaderValue::from_static("1"),
+    );
+    r
+}
+
+/// A gossip permit, if one is free.
+fn gossip_slot(app: &App) -> Option<OwnedSemaphorePermit> {
+    app.gossip_slots.clone().try_acquire_owned().ok()
+}
+
 async fn gossip(app: &App, req: Request<Incoming>) -> Resp {
     let body = match read_body(req, MAX_REQUEST_SIZE).await {
         Ok(b) => b,
         Err(e) => return error_response(&e),
     };
+    let Some(permit) = gossip_slot(app) else {
+        return busy();
+    };
     let (witness, tiles) = (app.witness.clone(), app.tiles.clone());
-    match blocking(move || witness.observe(&body, tiles.as_ref())).await {
+    let observed = blocking(move || {
+        let _permit = permit;
+        witness.observe(&body, tiles.as_ref())
+    });
+    match observed.await {
         Ok(o) => {
             let detail = match &o {
                 Observation::Unverified(why) => format!(" {why}"),
@@ -280,8 +321,15 @@ async fn gossip_evidence(app: &App, req: Request<Incoming>) -> Resp {
         Ok(b) => b,
         Err(e) => return error_response(&e),
     };
+    let Some(permit) = gossip_slot(app) else {
+        return busy();
+    };
     let witness = app.witness.clone();
-    match blocking(move || witness.accept_evidence(&body)).await {
+    let accepted = blocking(move || {
+        let _permit = permit;
+        witness.accept_evidence(&body)
+    });
+    match accepted.await {
         Ok(true) => respond(200, TEXT, "recorded\n"),
         Ok(false) => respond(200, TEXT, "already-recorded\n"),
         Err(e) => error_response(&e),

@@ -11,6 +11,10 @@
 //!    log, and it verifies offline with the log key alone.
 //! 4. Both refuse to cosign either branch any further (422).
 //!
+//! `gossip_beyond_max_in_flight_is_told_to_retry`: with `[gossip]
+//! max_in_flight = 1` and one gossip check waiting on a log's tiles, more
+//! gossip and evidence get 429 while cosigning goes on.
+//!
 //! `client_gossip_of_a_same_size_fork`: a client hands a witness a
 //! checkpoint of the size it cosigned with another root; the answer is
 //! `split-view` and the evidence verifies.
@@ -132,4 +136,50 @@ fn client_gossip_of_a_same_size_fork() {
     assert_ne!(r.status, 200, "{}", r.text());
     let r = http(w.addr, "POST", "/gossip/evidence", &ev.to_bytes());
     assert_eq!((r.status, r.text().as_str()), (200, "already-recorded\n"));
+}
+
+#[test]
+fn gossip_beyond_max_in_flight_is_told_to_retry() {
+    // A "log" whose tiles server accepts connections and never answers:
+    // checking a checkpoint of another size holds a gossip permit until
+    // the witness's 1 s timeout.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let tiles_url = format!("http://{}", silent.local_addr().expect("addr"));
+    let (accepted_tx, accepted) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in silent.incoming().flatten() {
+            held.push(stream);
+            let _ = accepted_tx.send(());
+        }
+    });
+    let tmp = tempfile::tempdir().expect("tmp");
+    let mut a = TestLog::new("log.example/busy", 21);
+    a.grow("x", 7);
+    let mut s = WitnessSetup::new("witness.example/busy", 22);
+    s.logs = vec![(a.clone(), Some(tiles_url))];
+    s.gossip_max_in_flight = 1;
+    let w = WitnessProc::start(tmp.path(), &s);
+    assert_eq!(w.add(&a.request(0, 7)).status, 200);
+
+    let (addr, older) = (w.addr, a.checkpoint(5));
+    let first = std::thread::spawn(move || http(addr, "POST", "/gossip", &older));
+    accepted
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the witness asks the log's tiles");
+    // The one permit is held: gossip and evidence are told to retry.
+    let r = http(w.addr, "POST", "/gossip", &a.checkpoint(6));
+    assert_eq!(r.status, 429, "{}", r.text());
+    assert!(r.text().starts_with("busy"), "{}", r.text());
+    let r = http(w.addr, "POST", "/gossip/evidence", b"not evidence");
+    assert_eq!(r.status, 429, "{}", r.text());
+    // Cosigning is not gossip: it goes on.
+    a.grow("y", 1);
+    assert_eq!(w.add(&a.request(7, 8)).status, 200);
+    // Once the first check gives up, the permit is free again.
+    let r = first.join().expect("first gossip");
+    assert_eq!(r.status, 200);
+    assert!(r.text().starts_with("unverified"), "{}", r.text());
+    let r = http(w.addr, "POST", "/gossip", &a.checkpoint(8));
+    assert_eq!((r.status, r.text().as_str()), (200, "same\n"));
 }

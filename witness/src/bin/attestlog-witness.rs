@@ -203,6 +203,7 @@ async fn run(
         )),
         submission_prefix: cfg.submission_prefix.clone(),
         monitoring_prefix: cfg.monitoring_prefix.clone(),
+        gossip_slots: Arc::new(tokio::sync::Semaphore::new(cfg.gossip.max_in_flight)),
     });
     let gossip = tokio::spawn(gossip::run(
         witness,

@@ -270,6 +270,7 @@ pub struct WitnessSetup {
     pub peers: Vec<String>,
     pub listen: String,
     pub gossip_interval_ms: u64,
+    pub gossip_max_in_flight: usize,
 }
 
 impl WitnessSetup {
@@ -281,6 +282,7 @@ impl WitnessSetup {
             peers: Vec::new(),
             listen: "127.0.0.1:0".into(),
             gossip_interval_ms: 200,
+            gossip_max_in_flight: 8,
         }
     }
 
@@ -306,7 +308,7 @@ impl WitnessProc {
             std::fs::write(&key_file, format!("{}\n", setup.key().to_key_string())).expect("key");
         }
         let mut cfg = format!(
-            "name = \"{}\"\nkey_file = \"{}\"\ndata_dir = \"{}\"\nlisten = \"{}\"\n\n[gossip]\npeers = [{}]\ninterval_ms = {}\ntimeout_ms = 1000\n",
+            "name = \"{}\"\nkey_file = \"{}\"\ndata_dir = \"{}\"\nlisten = \"{}\"\n\n[gossip]\npeers = [{}]\ninterval_ms = {}\ntimeout_ms = 1000\nmax_in_flight = {}\n",
             setup.name,
             key_file.display(),
             dir.join("state").display(),
@@ -318,6 +320,7 @@ impl WitnessProc {
                 .collect::<Vec<_>>()
                 .join(", "),
             setup.gossip_interval_ms,
+            setup.gossip_max_in_flight,
         );
         for (log, tiles) in &setup.logs {
             cfg.push_str(&format!(
