@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every check attestlog has: formatting, clippy with warnings as errors,
 # and all tests (unit, property, Go cross-check, GnuPG/sq interop,
-# end-to-end tests that start the real binaries on 127.0.0.1).
+# end-to-end tests that start the real binaries on 127.0.0.1), then every
+# fuzz target for 20 s (scripts/fuzz.sh).
 #
 # It installs what it needs first, so it works on a fresh Debian machine:
 #   Debian packages (apt-get, as root or with sudo) and Rust components.
@@ -26,12 +27,13 @@ cargo fmt --all -- --check
 echo "==> cargo clippy --all-targets -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-echo "==> fuzz targets compile"
-cargo check --manifest-path fuzz/Cargo.toml --bins --quiet
-
 echo "==> cargo test (also builds the binaries the end-to-end tests start)"
 # One package set and one target selection for clippy and test, so cargo
 # resolves the same features and RocksDB's C++ is compiled only once.
 cargo test --workspace --locked
+
+echo "==> fuzz: every target for 20 s (scripts/fuzz.sh; own target directory)"
+(cd fuzz/seedgen && cargo fmt -- --check)
+./scripts/fuzz.sh 20
 
 echo "==> all checks passed"
