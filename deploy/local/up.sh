@@ -141,8 +141,11 @@ echo "sample artifact made at $(date -u +%FT%TZ)" > "$SAMPLE"
 gpg --batch --pinentry-mode loopback --passphrase '' --yes \
     --detach-sign "$SAMPLE.statement.json" 2> /dev/null
 say "submitting a gpg-signed sample attestation"
+# --policy: the answer must be a checkpoint signed by this log and, as it
+# waits for witnesses, cosigned by 2 of 3 of them, or `submit` fails.
 "$BIN/attestlog" submit "$SAMPLE.statement.json" --signature "$SAMPLE.statement.json.sig" \
-    --certificate "$STATE/sample-maintainer.asc" --log "http://$LOG_GRPC" --wait-for-witnesses
+    --certificate "$STATE/sample-maintainer.asc" --log "http://$LOG_GRPC" --wait-for-witnesses \
+    --policy "$STATE/policy"
 say "verifying it: 1 trusted maintainer, log signature, 2 of 3 witness cosignatures"
 verified=0
 for _ in $(seq 1 30); do

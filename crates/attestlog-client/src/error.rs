@@ -90,6 +90,23 @@ pub enum ClientError {
         /// What is wrong.
         reason: String,
     },
+    /// Another process held the state directory's lock for longer than
+    /// [`crate::state::STATE_LOCK_TIMEOUT`].
+    #[error("client state {path} is locked by another process (waited {waited:?}); is an attestlog process stuck?")]
+    StateLocked {
+        /// The lock file.
+        path: String,
+        /// How long this process waited.
+        waited: std::time::Duration,
+    },
+    /// The log's answer to a submission does not prove that the submitted
+    /// attestation is in the log the submitter trusts
+    /// ([`crate::submit::check_answer`]).
+    #[error("the log's answer does not prove that your attestation was logged: {reason}")]
+    UnprovenSubmission {
+        /// Which check failed, in words.
+        reason: String,
+    },
     /// The log presented two checkpoints that cannot be one history, and
     /// `evidence` proves it to anyone holding the log's key.
     #[error("the log forked its history (split view): {message}")]

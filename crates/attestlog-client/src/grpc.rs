@@ -31,6 +31,9 @@ pub struct Submitted {
     pub index: u64,
     /// The canonical entry bytes.
     pub entry: Vec<u8>,
+    /// The leaf hash the log computed for `entry` (checked by
+    /// [`crate::submit::check_answer`], not here).
+    pub leaf_hash: Hash,
     /// The signed checkpoint note that includes the entry.
     pub checkpoint: Vec<u8>,
     /// The inclusion proof under that checkpoint.
@@ -98,9 +101,12 @@ impl LogClient {
         let cp = r
             .checkpoint
             .ok_or_else(|| ClientError::BadAnswer("Submit answered without a checkpoint".into()))?;
+        let leaf_hash = Hash::from_slice(&r.leaf_hash)
+            .ok_or_else(|| ClientError::BadAnswer("Submit: leaf hash is not 32 bytes".into()))?;
         Ok(Submitted {
             index: r.index,
             entry: r.entry,
+            leaf_hash,
             checkpoint: cp.note,
             audit_path: hashes(r.inclusion_proof, "inclusion proof")?,
             duplicate: r.duplicate,

@@ -13,6 +13,8 @@
 //! * [`state`]: the latest verified checkpoint per log, rollback and fork
 //!   detection with split-view evidence;
 //! * [`monitor`]: following a log and alerting on watched keys and names;
+//! * [`submit`]: submitting an attestation and checking that the log's
+//!   answer proves it was logged, under a checkpoint of the trusted log;
 //! * [`trust_file`]: the maintainers file (keyring and threshold).
 //!
 //! Out of scope: command-line parsing and printing (the `attestlog`
@@ -31,6 +33,7 @@ pub use attestlog_core::policy;
 pub mod quorum;
 pub mod report;
 pub mod state;
+pub mod submit;
 pub mod tiles;
 pub mod tlog_proof;
 pub mod trust_file;

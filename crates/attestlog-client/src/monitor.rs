@@ -9,8 +9,18 @@
 //! must equal the signed root of the checkpoint being caught up to. So an
 //! entry the log hides from the monitor, or changes, cannot go unnoticed.
 //!
-//! The position is `<state dir>/<log id>/monitor.json` (written atomically
-//! after every page, so a monitor resumes where it stopped):
+//! The position is `<state dir>/<log id>/monitor.json`, written atomically
+//! under the state directory's lock, so a monitor resumes where it
+//! stopped. It is saved only once the entries it covers are proven to be
+//! the signed tree's: at the end of a round when their root equals the
+//! checkpoint's signed root, and after each page in between only when a
+//! consistency proof from the log leads from the root of the entries read
+//! so far to that signed root. Entries from a log or mirror that disagree
+//! with the signed checkpoint are never saved as read (and the alerts of
+//! the round are raised again by the next one). The checkpoint itself is
+//! stored by [`StateDir::advance`] before the entries are read: it is the
+//! log's signed, consistency-checked statement of its tree, whatever the
+//! entries turn out to be.
 //!
 //! ```text
 //! { "next_index": <u64>,                   entries [0, next_index) are done
@@ -26,6 +36,8 @@ use std::sync::Arc;
 use attestlog_attest::openpgp::parse::Parse as _;
 use attestlog_attest::openpgp::Cert;
 use attestlog_attest::{verify_leaf_shared, Leaf};
+use attestlog_core::checkpoint::Checkpoint;
+use attestlog_core::proof::verify_consistency;
 use attestlog_core::{leaf_hash, node_hash, Hash};
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
@@ -197,7 +209,8 @@ impl Monitor {
         Ok(())
     }
 
-    fn save_position(&self) -> Result<(), ClientError> {
+    /// Writes the position, under the state directory's lock.
+    async fn save_position(&self) -> Result<(), ClientError> {
         let p = Position {
             next_index: self.frontier.size,
             frontier: self
@@ -212,6 +225,7 @@ impl Monitor {
             path: self.position_path.display().to_string(),
             reason: e.to_string(),
         })?;
+        let _lock = self.state.lock().await?;
         write_atomic(&self.position_path, &bytes)
     }
 
@@ -238,6 +252,29 @@ impl Monitor {
             // log proved to be a prefix of what we have read: nothing new.
             return Ok(0);
         }
+        // What was last proven; restored if this round's entries are not.
+        let (proven, proven_names) = (self.frontier.clone(), self.names.clone());
+        let round = self.read_up_to(client, &cp.checkpoint, &mut on_alert, &mut progress);
+        if let Err(e) = round.await {
+            self.frontier = proven;
+            self.names = proven_names;
+            return Err(e);
+        }
+        Ok(size - start)
+    }
+
+    /// Reads, checks and folds the entries from the position up to the
+    /// checkpoint `cp`, saving the position only where it is proven to be
+    /// a prefix of `cp`'s signed tree (see the module documentation).
+    async fn read_up_to(
+        &mut self,
+        client: &mut LogClient,
+        cp: &Checkpoint,
+        on_alert: &mut impl FnMut(Alert),
+        progress: &mut impl FnMut(u64, u64),
+    ) -> Result<(), ClientError> {
+        let size = cp.size;
+        let start = self.frontier.size;
         while self.frontier.size < size {
             let from = self.frontier.size;
             let page = self.fetch(client, from, size).await?;
@@ -249,21 +286,33 @@ impl Monitor {
             .await
             .map_err(|e| ClientError::BadAnswer(format!("entry checker: {e}")))?;
             for (i, (leaf, c)) in page.iter().zip(checked).enumerate() {
-                self.alerts_for(from + i as u64, c, &mut on_alert);
+                self.alerts_for(from + i as u64, c, on_alert);
                 self.frontier.push(leaf_hash(leaf));
             }
-            if self.frontier.size < size {
-                self.save_position()?;
+            let read = self.frontier.size;
+            if read < size {
+                // Save only a position proven to be a prefix of the signed
+                // tree: the log's consistency proof from the root of what
+                // was read to the checkpoint's signed root.
+                let proof = client.consistency_proof(read, size).await?;
+                verify_consistency(read, size, &self.frontier.root(), &cp.root, &proof).map_err(
+                    |source| ClientError::Proof {
+                        what: format!(
+                            "the entries [0, {read}) read do not hash to a prefix of the signed checkpoint of size {size}"
+                        ),
+                        source,
+                    },
+                )?;
+                self.save_position().await?;
             }
-            progress(self.frontier.size - start, size - start);
+            progress(read - start, size - start);
         }
-        if self.frontier.root() != cp.checkpoint.root {
+        if self.frontier.root() != cp.root {
             return Err(ClientError::BadAnswer(format!(
                 "the {size} entries read do not hash to the signed root of the checkpoint of size {size}"
             )));
         }
-        self.save_position()?;
-        Ok(size - start)
+        self.save_position().await
     }
 
     async fn fetch(

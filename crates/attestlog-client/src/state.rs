@@ -3,9 +3,20 @@
 //!
 //! Layout: `<state dir>/<log id>/checkpoint`, where the log id is the
 //! lower-case hex SHA-256 of the origin (as in SPEC §8), holding the signed
-//! note byte for byte. Writes go to a temporary file that is synced and
-//! renamed over the old one, so a crash leaves the old or the new note,
-//! never a mix.
+//! note byte for byte, and `<state dir>/lock`, the lock file.
+//!
+//! **Durability.** Every write goes to a new temporary file of a unique
+//! name in the same directory, which is synced, renamed over the old file,
+//! and the directory synced ([`write_atomic`]): a crash, or a reader at any
+//! moment, sees the old or the new note, never a mix.
+//!
+//! **Concurrency.** Any number of processes (`attestlog verify`, `bundle`,
+//! `monitor`) may share a state directory. [`StateDir::advance`] holds an
+//! exclusive advisory lock (`flock(2)` on `<state dir>/lock`, see
+//! [`StateDir::lock`]) from loading the stored checkpoint until the newer
+//! one is stored, so the stored checkpoint only ever grows: two processes
+//! never both check against the same old checkpoint and then store in
+//! either order.
 //!
 //! [`StateDir::advance`] decides what a newly presented checkpoint means:
 //!
@@ -22,6 +33,7 @@
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use attestlog_core::checkpoint::Checkpoint;
 use attestlog_core::evidence::Evidence;
@@ -33,10 +45,27 @@ use crate::error::ClientError;
 use crate::grpc::LogClient;
 use crate::tiles::{prefix_and_proof, HttpTiles};
 
+/// The lock file's name in a state directory.
+pub const LOCK_FILE: &str = "lock";
+
+/// How long [`StateDir::lock`] waits for other processes to release the
+/// state directory before it gives up with [`ClientError::StateLocked`].
+/// A holder keeps the lock for one load-check-store (a consistency proof
+/// from the log at most), so a wait this long means a stuck process.
+pub const STATE_LOCK_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// A client state directory.
 #[derive(Clone, Debug)]
 pub struct StateDir {
     root: PathBuf,
+}
+
+/// The exclusive lock on a state directory, from [`StateDir::lock`];
+/// released when dropped (closing the file releases the `flock`), also
+/// when the process dies.
+#[derive(Debug)]
+pub struct StateLock {
+    _file: std::fs::File,
 }
 
 /// The log id of an origin: hex SHA-256 of the origin line.
@@ -44,16 +73,32 @@ pub fn log_id(origin: &str) -> String {
     hex::encode(Sha256::digest(origin.as_bytes()))
 }
 
-/// Writes `bytes` to `path` atomically: temporary file, sync, rename,
-/// sync of the directory. Durable once this returns.
+/// Writes `bytes` to `path` atomically: a new temporary file of a unique
+/// name in the same directory, sync, rename over `path`, sync of the
+/// directory. Durable once this returns; concurrent writers of one path
+/// never share a temporary file, and a reader sees the old or the new
+/// content, never a mix. (Which of two concurrent writers wins is the
+/// caller's business: hold [`StateDir::lock`] to decide it.)
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ClientError> {
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
     std::fs::create_dir_all(dir).map_err(|e| ClientError::io(dir, e))?;
-    let tmp = path.with_extension("tmp");
-    let mut f = std::fs::File::create(&tmp).map_err(|e| ClientError::io(&tmp, e))?;
-    f.write_all(bytes).map_err(|e| ClientError::io(&tmp, e))?;
-    f.sync_all().map_err(|e| ClientError::io(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| ClientError::io(path, e))?;
+    let name = path
+        .file_name()
+        .map_or_else(|| "state".into(), |n| n.to_string_lossy().into_owned());
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(|e| ClientError::io(dir, e))?;
+    tmp.write_all(bytes)
+        .map_err(|e| ClientError::io(tmp.path(), e))?;
+    tmp.as_file()
+        .sync_all()
+        .map_err(|e| ClientError::io(tmp.path(), e))?;
+    // A failed rename removes the temporary file (NamedTempFile's drop).
+    tmp.persist(path)
+        .map_err(|e| ClientError::io(path, e.error))?;
+    // Not every file system can sync a directory; the rename is done either way.
     if let Ok(d) = std::fs::File::open(dir) {
         let _ = d.sync_all();
     }
@@ -88,8 +133,42 @@ impl StateDir {
     }
 
     /// Replaces the stored checkpoint of `origin` (durable on return).
+    /// Unchecked: [`StateDir::advance`] is what decides whether a
+    /// checkpoint may replace the stored one.
     pub fn store(&self, origin: &str, note: &[u8]) -> Result<(), ClientError> {
         write_atomic(&self.checkpoint_path(origin), note)
+    }
+
+    /// Takes the exclusive lock on the state directory: an advisory
+    /// `flock(2)` on `<state dir>/lock`, which every `attestlog` process
+    /// takes before reading what it will replace. Waits (polling, without
+    /// blocking the runtime) while another process holds it, at most
+    /// [`STATE_LOCK_TIMEOUT`].
+    pub async fn lock(&self) -> Result<StateLock, ClientError> {
+        let path = self.root.join(LOCK_FILE);
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| ClientError::io(&path, e))?;
+        let started = Instant::now();
+        let mut pause = Duration::from_millis(1);
+        loop {
+            match rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
+                Ok(()) => return Ok(StateLock { _file: file }),
+                Err(e) if e == rustix::io::Errno::WOULDBLOCK || e == rustix::io::Errno::INTR => {}
+                Err(e) => return Err(ClientError::io(&path, e.into())),
+            }
+            if started.elapsed() >= STATE_LOCK_TIMEOUT {
+                return Err(ClientError::StateLocked {
+                    path: path.display().to_string(),
+                    waited: STATE_LOCK_TIMEOUT,
+                });
+            }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_millis(20));
+        }
     }
 
     /// Checks `presented` (a note already verified against the policy)
@@ -97,6 +176,11 @@ impl StateDir {
     /// and consistent, and fails hard on a rollback or fork (see the
     /// module documentation). `tiles`, if given, is used to turn a failed
     /// consistency check into third-party-verifiable evidence.
+    ///
+    /// Holds [`StateDir::lock`] from loading the stored checkpoint until
+    /// the newer one is stored: with concurrent callers, each checks
+    /// against what the one before it stored, and the stored checkpoint
+    /// never moves back.
     pub async fn advance(
         &self,
         log_key: &VerifierKey,
@@ -107,6 +191,7 @@ impl StateDir {
         let origin = attestlog_core::note::NoteVerifier::name(log_key).to_owned();
         let (new, _) = Checkpoint::open(presented, &origin, log_key)
             .map_err(|e| ClientError::CheckpointUntrusted(e.to_string()))?;
+        let _lock = self.lock().await?;
         let Some(stored) = self.load(&origin)? else {
             return self.store(&origin, presented);
         };

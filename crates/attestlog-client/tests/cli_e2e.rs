@@ -56,7 +56,8 @@ fn p(path: &Path) -> &str {
     path.to_str().expect("UTF-8 path")
 }
 
-/// Submits `st` signed detached with `sig` through the CLI.
+/// Submits `st` signed detached with `sig` through the CLI, checking the
+/// answer against the log key in `dir/log.vkey`.
 fn submit(
     dir: &Path,
     server: &LogServer,
@@ -80,6 +81,8 @@ fn submit(
         p(&sigf),
         "--certificate",
         p(&certf),
+        "--log-key",
+        p(&dir.join("log.vkey")),
         "--log",
         &server.endpoint(),
         "--json",
@@ -120,6 +123,7 @@ fn quorum_bundles_rollback_monitor() -> anyhow::Result<()> {
     let tmp = tempfile::tempdir()?;
     let dir = tmp.path();
     let vkey = log_keygen(dir, ORIGIN)?;
+    std::fs::write(dir.join("log.vkey"), &vkey)?;
     let server = LogServer::start(dir, ORIGIN, &["--batch-max-wait-ms", "5"])?;
     let w1 = SignerKey::generate("w1.e2e.test", KeyType::Cosignature, &mut OsRng)?;
     let w2 = SignerKey::generate("w2.e2e.test", KeyType::Cosignature, &mut OsRng)?;

@@ -27,7 +27,12 @@
 //! a public key; there is exactly one `quorum` line.
 //!
 //! A log's key name is its checkpoint origin ("This name MUST correspond to
-//! the log's origin line").
+//! the log's origin line, representing the identity of the log"), so no
+//! two `log` lines may name one origin: the specification defines no key
+//! rotation, only that "all of the listed logs are accepted", and a
+//! policy listing one log's identity under two keys would accept
+//! checkpoints of that origin signed by either — a second tree under the
+//! same name. A log that rotates its key starts a new origin.
 //!
 //! Limits are [`MAX_POLICY_SIZE`], [`MAX_POLICY_LOGS`],
 //! [`MAX_POLICY_WITNESSES`] and [`MAX_POLICY_GROUPS`] (the specification
@@ -196,6 +201,7 @@ impl Policy {
             quorum: Quorum::None,
         };
         let mut quorum_seen = false;
+        let mut log_lines = Vec::new();
         let body = bytes.strip_suffix(b"\n").unwrap_or(bytes);
         if bytes.is_empty() {
             return Err(bad(0, "no quorum line (a policy needs exactly one)"));
@@ -218,7 +224,7 @@ impl Policy {
                 continue; // "comment lines (lines starting with "#" ...)"
             }
             match *keyword {
-                b"log" => p.parse_log(n, &f)?,
+                b"log" => p.parse_log(n, &f, &mut log_lines)?,
                 b"witness" => p.parse_witness(n, &f)?,
                 b"group" => p.parse_group(n, &f)?,
                 b"quorum" => {
@@ -253,7 +259,14 @@ impl Policy {
         Ok(p)
     }
 
-    fn parse_log(&mut self, n: usize, f: &[&[u8]]) -> Result<(), PolicyError> {
+    /// A `log` line; `lines` holds the line numbers of the logs so far
+    /// (for naming both lines of a repeated origin) and gets this one.
+    fn parse_log(
+        &mut self,
+        n: usize,
+        f: &[&[u8]],
+        lines: &mut Vec<usize>,
+    ) -> Result<(), PolicyError> {
         let (vkey, url) = match f {
             [_, k] => (*k, None),
             [_, k, u] => (*k, Some(u.to_vec())),
@@ -269,10 +282,24 @@ impl Policy {
         {
             return Err(bad(n, "duplicate log public key"));
         }
+        // "This name MUST correspond to the log's origin line, representing
+        // the identity of the log": one origin, one log, one key.
+        if let Some(first) = self.logs.iter().position(|l| l.key_name() == key.name()) {
+            return Err(bad(
+                n,
+                format!(
+                    "origin {:?} is listed twice (line {} and line {n}) with different keys; \
+                     tlog-policy defines no key rotation: keep the one log line whose key you trust",
+                    key.name(),
+                    lines[first]
+                ),
+            ));
+        }
         if self.logs.len() == MAX_POLICY_LOGS {
             return Err(bad(n, format!("more than {MAX_POLICY_LOGS} logs")));
         }
         self.logs.push(PolicyLog { key, url });
+        lines.push(n);
         Ok(())
     }
 

@@ -67,12 +67,17 @@ fn rejects_what_the_spec_forbids() {
     let w = witness_key("w");
     let w2 = witness_key("w2");
     let l = log_key("l");
+    let l_rotated = log_key("l");
     let cases: Vec<(String, &str)> = vec![
         (String::new(), "no quorum"),
         (format!("log {l}\n"), "no quorum"),
         ("quorum none\nquorum none\n".into(), "second quorum"),
         ("quorum x\n".into(), "not defined"),
         (format!("log {l}\nlog {l}\nquorum none\n"), "duplicate log"),
+        (
+            format!("log {l}\n# rotated\nlog {l_rotated}\nquorum none\n"),
+            "origin \"l\" is listed twice (line 1 and line 3)",
+        ),
         (
             format!("witness a {w}\nwitness b {w}\nquorum none\n"),
             "duplicate witness",
@@ -127,6 +132,34 @@ fn rejects_what_the_spec_forbids() {
         let err = Policy::parse(text.as_bytes()).expect_err(&text).to_string();
         assert!(err.contains(want), "{text:?}: got {err:?}, want {want:?}");
     }
+}
+
+/// Two `log` lines for one origin (a key "rotation") are refused, whichever
+/// key comes first: the policy must not accept checkpoints of one log
+/// identity signed by either of two keys. Logs of different origins, and
+/// one origin's key with a URL, are fine.
+#[test]
+fn one_origin_has_one_key() {
+    let (a, b) = (log_key("example.org/log"), log_key("example.org/log"));
+    for (first, second) in [(&a, &b), (&b, &a)] {
+        let text = format!("log {first} http://one\nlog {second} http://two\nquorum none\n");
+        let err = Policy::parse(text.as_bytes()).expect_err(&text).to_string();
+        assert!(
+            err.starts_with("policy line 2: origin \"example.org/log\" is listed twice"),
+            "{err}"
+        );
+        assert!(err.contains("no key rotation"), "{err}");
+    }
+    let two = format!(
+        "log {a} http://one\nlog {}\nquorum none\n",
+        log_key("example.org/other")
+    );
+    let p = Policy::parse(two.as_bytes()).unwrap();
+    assert_eq!(p.logs.len(), 2);
+    assert_eq!(
+        p.log("example.org/log").map(|l| &l.key),
+        Some(&p.logs[0].key)
+    );
 }
 
 #[test]

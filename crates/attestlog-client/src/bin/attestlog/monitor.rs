@@ -17,7 +17,10 @@ use super::{entries_bar, load_policy, report_fork, LogArgs};
 /// Reads every entry from the stored position on (resumable), verifies
 /// each new checkpoint's consistency, re-verifies every entry's signature
 /// and that all entries hash to the signed root, and alerts when a watched
-/// key signs anything or a watched subject name gets a new digest.
+/// key signs anything or a watched subject name gets a new digest. The
+/// position is saved only once the entries read are proven to be the
+/// signed tree's: entries from a log or --tiles-url that disagree with the
+/// signed checkpoint fail the round (exit 2) and are read again next time.
 ///
 /// Examples:
 ///   attestlog monitor --policy log.policy --state-dir ~/.local/state/attestlog \

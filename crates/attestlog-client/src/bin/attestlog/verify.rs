@@ -61,7 +61,9 @@ pub(super) struct VerifyArgs {
     #[arg(long, conflicts_with_all = ["state_dir", "checkpoint"])]
     bundle: Option<PathBuf>,
     /// Client state directory: the latest checkpoint of each log is kept
-    /// there and every newer one must be consistent with it.
+    /// there and every newer one must be consistent with it. Any number of
+    /// `attestlog` processes may share one (they take turns on its lock
+    /// file; the stored checkpoint never moves back).
     #[arg(long)]
     state_dir: Option<PathBuf>,
     /// A cosigned checkpoint note to use (e.g. from a witness); repeatable.
