@@ -37,7 +37,7 @@ use attestlog_core::note::{KeyType, SignerKey, VerifierKey};
 use attestlog_core::rand_core::OsRng;
 use attestlog_e2e::load::{signed_request, submit_all};
 use attestlog_e2e::signing::Maintainer;
-use attestlog_e2e::{log_keygen, statement, LogServer};
+use attestlog_e2e::{log_keygen, statement, Gpg, LogServer};
 
 const ORIGIN: &str = "submit.checks.test/log";
 
@@ -176,6 +176,66 @@ fn submit_checks_the_answer_against_the_log_key() -> anyhow::Result<()> {
     assert_eq!(o.status.code(), Some(1), "{out}");
     assert!(out.contains("trusts no log with origin"), "{out}");
     assert!(!proof_of(&fourth).exists(), "{out}");
+    server.stop()?;
+    Ok(())
+}
+
+/// Without `--certificate` (a log admitting by keyring holds it), with a
+/// message inline-signed by the real GnuPG (`gpg --clearsign`) and with a
+/// detached signature: `submit` checks the answer against the certificate
+/// the log gives for the entry's signer, and succeeds.
+#[test]
+fn submit_checks_with_the_logs_certificate_and_inline_signatures() -> anyhow::Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let dir = tmp.path();
+    let vkey = log_keygen(dir, ORIGIN)?;
+    let alice = Gpg::new("ed25519", "alice@submit.test")?;
+    let keyring = dir.join("alice.pgp");
+    std::fs::write(&keyring, alice.export()?)?;
+    let server = LogServer::start(
+        dir,
+        ORIGIN,
+        &[
+            "--batch-max-wait-ms",
+            "5",
+            "--policy",
+            "keyring",
+            "--keyring",
+            p(&keyring),
+        ],
+    )?;
+    let st = dir.join("inline.json");
+    std::fs::write(&st, statement("inline.tar.gz", &format!("{:064x}", 0x11)))?;
+    let signed = dir.join("inline.json.asc");
+    alice.cmd(&["--clearsign", "-o", p(&signed), p(&st)])?;
+    let o = attestlog(&[
+        "submit",
+        p(&signed),
+        "--log-key",
+        &vkey,
+        "--log",
+        &server.endpoint(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("logged at index 0"), "{}", text(&o));
+    assert!(dir.join("inline.json.asc.tlog-proof").exists());
+
+    let st = dir.join("detached.json");
+    std::fs::write(&st, statement("detached.tar.gz", &format!("{:064x}", 0x12)))?;
+    let sig = dir.join("detached.json.sig");
+    std::fs::write(&sig, alice.detach_sign(&std::fs::read(&st)?)?)?;
+    let o = attestlog(&[
+        "submit",
+        p(&st),
+        "--signature",
+        p(&sig),
+        "--log-key",
+        &vkey,
+        "--log",
+        &server.endpoint(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("logged at index 1"), "{}", text(&o));
     server.stop()?;
     Ok(())
 }
