@@ -298,6 +298,7 @@ async fn submit_prove_read_tiles_restart() -> anyhow::Result<()> {
             key: Some(pb::search_request::Key::Sha256(digest.to_vec())),
             from_index: 0,
             limit: 10,
+            signed_by: Vec::new(),
         })
         .await?
         .into_inner();

@@ -80,6 +80,33 @@ pub enum AttestError {
          sign the statement itself"
     )]
     NestedSignatures,
+    /// The message's packet structure is beyond what an attestation needs
+    /// (too many packets, nested compression, Marker or Padding packets);
+    /// see [`crate::openpgp_input`].
+    #[error("the signed message is refused: {reason}; sign the statement with gpg --sign or --detach-sign")]
+    MessageTooComplex {
+        /// Which bound was hit.
+        reason: String,
+    },
+    /// Checking the submission took longer than the caller's time budget.
+    #[error(
+        "checking the submission took longer than the log allows; submit a plain signed statement"
+    )]
+    BudgetExceeded,
+    /// The signature was made too long before the log's time (a backdated
+    /// signature, or one from a key retired long ago).
+    #[error(
+        "the signature was made at {created} (Unix seconds), more than {max_age_secs} s before the \
+         log's time {now}; sign the statement again"
+    )]
+    SignatureTooOld {
+        /// The signature's creation time, Unix seconds.
+        created: u64,
+        /// The log's time, Unix seconds.
+        now: u64,
+        /// The largest accepted age, seconds.
+        max_age_secs: u64,
+    },
 
     // ----- Certificates -----------------------------------------------
     /// The certificate bytes do not parse as one OpenPGP certificate.

@@ -2,11 +2,11 @@
 //! bytes the Merkle tree commits to (its RFC 6962 leaf hash is
 //! `SHA-256(0x00 || leaf)`).
 //!
-//! # Grammar (version 1)
+//! # Grammar (versions 1 and 2)
 //!
 //! ```text
 //! leaf        = version statement signature primary signer verified-at
-//! version     = %x01
+//! version     = %x01 / %x02
 //! statement   = length 1*OCTET   ; the signed statement bytes, exactly
 //! signature   = length 1*OCTET   ; one OpenPGP signature packet, new-format
 //!                                 ; header with the shortest length encoding
@@ -35,14 +35,36 @@
 //! The signature field is the packet as the log re-serialized it (new-format
 //! header), so armored, old-format, compressed or inline-signed submissions of
 //! one signature all give the same field.
+//!
+//! # Version 2: one leaf per signed content
+//!
+//! A signature packet has parts its signature does not cover: the unhashed
+//! subpacket area, and, for a text signature (type 0x01), the line endings of
+//! the text. Version 1 stored them as submitted, so anyone could turn one
+//! public signature into many valid leaves. Version 2 fixes both
+//! ([`crate::verify`] builds them; the decoder cannot tell, re-verification
+//! does):
+//!
+//! * the unhashed area holds exactly one Issuer Fingerprint subpacket
+//!   naming the key that made the signature, unless the hashed area already
+//!   names it, in which case the unhashed area is empty;
+//! * a text signature's statement has every line ending (CR LF, lone CR,
+//!   lone LF) written as LF.
+//!
+//! Version 1 leaves stay readable and re-verifiable as they were logged;
+//! the log writes only version 2.
 
 use sequoia_openpgp::Fingerprint;
 
 use crate::error::AttestError;
 use crate::MAX_ENTRY_SIZE;
 
-/// The leaf version this crate writes and reads.
-pub const LEAF_VERSION: u8 = 1;
+/// The leaf version this crate writes.
+pub const LEAF_VERSION: u8 = 2;
+
+/// The first leaf version (unhashed subpackets and text line endings as
+/// submitted), still read and re-verified.
+pub const LEAF_VERSION_1: u8 = 1;
 
 /// The OpenPGP packet tag of a signature packet (RFC 9580 §5.2).
 const SIGNATURE_TAG: u8 = 2;
@@ -50,6 +72,7 @@ const SIGNATURE_TAG: u8 = 2;
 /// One decoded leaf.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Leaf {
+    version: u8,
     statement: Vec<u8>,
     signature: Vec<u8>,
     primary: Fingerprint,
@@ -58,7 +81,8 @@ pub struct Leaf {
 }
 
 impl Leaf {
-    /// Builds a leaf, checking every rule the decoder checks.
+    /// Builds a leaf of the current [`LEAF_VERSION`], checking every rule
+    /// the decoder checks.
     pub fn new(
         statement: Vec<u8>,
         signature: Vec<u8>,
@@ -66,7 +90,31 @@ impl Leaf {
         signer: Fingerprint,
         verified_at: u64,
     ) -> Result<Leaf, AttestError> {
+        Leaf::with_version(
+            LEAF_VERSION,
+            statement,
+            signature,
+            primary,
+            signer,
+            verified_at,
+        )
+    }
+
+    /// Builds a leaf of `version` (1 or 2), checking every rule the decoder
+    /// checks.
+    pub fn with_version(
+        version: u8,
+        statement: Vec<u8>,
+        signature: Vec<u8>,
+        primary: Fingerprint,
+        signer: Fingerprint,
+        verified_at: u64,
+    ) -> Result<Leaf, AttestError> {
+        if version != LEAF_VERSION && version != LEAF_VERSION_1 {
+            return Err(AttestError::LeafUnsupportedVersion(version));
+        }
         let leaf = Leaf {
+            version,
             statement,
             signature,
             primary,
@@ -87,6 +135,11 @@ impl Leaf {
             });
         }
         Ok(leaf)
+    }
+
+    /// The leaf's format version ([`LEAF_VERSION_1`] or [`LEAF_VERSION`]).
+    pub fn version(&self) -> u8 {
+        self.version
     }
 
     /// The signed statement bytes.
@@ -131,7 +184,7 @@ impl Leaf {
     /// already enforced every limit.
     pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(self.encoded_len());
-        out.push(LEAF_VERSION);
+        out.push(self.version);
         for field in [&self.statement, &self.signature] {
             // Leaf::new bounds the whole leaf by u16::MAX, so each field fits.
             let len = u16::try_from(field.len()).unwrap_or(u16::MAX);
@@ -156,7 +209,7 @@ impl Leaf {
         }
         let mut r = Reader(bytes);
         let version = r.take(1, "version")?[0];
-        if version != LEAF_VERSION {
+        if version != LEAF_VERSION && version != LEAF_VERSION_1 {
             return Err(AttestError::LeafUnsupportedVersion(version));
         }
         let statement = r.length_prefixed("statement")?.to_vec();
@@ -169,7 +222,8 @@ impl Leaf {
         if !r.0.is_empty() {
             return Err(AttestError::LeafTrailingBytes { extra: r.0.len() });
         }
-        Leaf::new(
+        Leaf::with_version(
+            version,
             statement,
             signature,
             primary,
@@ -296,7 +350,8 @@ mod tests {
     }
 
     fn sample() -> Leaf {
-        Leaf::new(
+        Leaf::with_version(
+            LEAF_VERSION_1,
             b"{}".to_vec(),
             framed(&[1, 2, 3]),
             Fingerprint::V4([7; 20]),
@@ -334,10 +389,14 @@ mod tests {
         ));
         let mut version = good.clone();
         version[0] = 2;
-        assert!(matches!(
-            Leaf::decode(&version),
-            Err(AttestError::LeafUnsupportedVersion(2))
-        ));
+        assert_eq!(Leaf::decode(&version).unwrap().version(), LEAF_VERSION);
+        for unknown in [0, 3, 255] {
+            version[0] = unknown;
+            assert!(matches!(
+                Leaf::decode(&version),
+                Err(AttestError::LeafUnsupportedVersion(v)) if v == unknown
+            ));
+        }
         assert!(matches!(
             Leaf::decode(&good[..good.len() - 1]),
             Err(AttestError::LeafTruncated { .. })

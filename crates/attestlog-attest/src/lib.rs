@@ -22,6 +22,7 @@
 #![deny(missing_docs)]
 
 mod cert_cache;
+pub mod certificate;
 pub mod error;
 pub mod keyring;
 pub mod leaf;
@@ -34,10 +35,14 @@ pub mod statement;
 mod strict_json;
 pub mod verify;
 
-pub use cert_cache::CERT_CACHE_ENTRIES;
+pub use cert_cache::{CERT_CACHE_BYTES, CERT_CACHE_ENTRIES};
+pub use certificate::{
+    merge_stored, stored_view, MAX_CERT_SUBKEYS, MAX_CERT_USER_IDS,
+    MAX_SELF_SIGNATURES_PER_COMPONENT,
+};
 pub use error::AttestError;
 pub use keyring::Keyring;
-pub use leaf::{Leaf, LEAF_VERSION};
+pub use leaf::{Leaf, LEAF_VERSION, LEAF_VERSION_1};
 pub use policy::AdmissionPolicy;
 pub use predicate::{ReproducibleBuild, REPRODUCIBLE_BUILD_V1};
 pub use signature_check::MAX_CLOCK_SKEW;

@@ -28,14 +28,54 @@
 //! message inside a signed message ([`AttestError::NestedSignatures`]),
 //! anything the packet grammar of RFC 9580 §10.3 refuses, and inputs beyond
 //! the size limits.
+//!
+//! # Work bounds (hostile input)
+//!
+//! A message is attacker-chosen and may be compressed, so the walk is bounded
+//! by structure, not only by the input size (`docs/SPEC.md` §6.3.4):
+//!
+//! * at most [`MAX_MESSAGE_PACKETS`] packets, counted across compression
+//!   layers ([`AttestError::MessageTooComplex`]);
+//! * no packet other than a literal or compressed data packet larger than
+//!   [`MAX_PACKET_SIZE`] (Sequoia's `max_packet_size`: a longer one is not
+//!   read, it is refused);
+//! * the literal body read to at most [`MAX_ENTRY_SIZE`] + 1 bytes;
+//! * one compression layer: a compressed packet inside a compressed packet
+//!   is refused, and so are Marker and Padding packets (RFC 9580 allows
+//!   them in messages; no signer of attestations emits them, and they are
+//!   the cheapest way to make a parser loop);
+//! * an optional deadline, checked before each packet
+//!   ([`AttestError::BudgetExceeded`]).
+//!
+//! Together these bound the decompressed bytes ever read:
+//! `MAX_MESSAGE_PACKETS × MAX_PACKET_SIZE + MAX_ENTRY_SIZE + 1`
+//! ([`MAX_DECOMPRESSED_BYTES`]).
 
 use std::io::Read;
+use std::time::Instant;
 
 use sequoia_openpgp::packet::{Packet, Signature};
 use sequoia_openpgp::parse::{PacketParserBuilder, PacketParserResult, Parse};
 
 use crate::error::AttestError;
 use crate::{MAX_ENTRY_SIZE, MAX_SIGNATURES};
+
+/// The most packets an inline-signed message may hold, compressed data
+/// packets included: one compressed packet, one literal, and a one-pass
+/// header and a signature for each of [`MAX_SIGNATURES`] signatures, with
+/// room to spare.
+pub const MAX_MESSAGE_PACKETS: usize = 4 * MAX_SIGNATURES + 4;
+
+/// The largest packet, in bytes, other than literal and compressed data
+/// (whose bodies are streamed and bounded separately): a signature packet's
+/// subpacket areas are at most 2 × 65,535 bytes and its MPIs a few KiB,
+/// but no real signature comes near 64 KiB.
+pub const MAX_PACKET_SIZE: u32 = 65_536;
+
+/// The most decompressed bytes reading one message can consume (a bound
+/// implied by the limits above, stated for the specification).
+pub const MAX_DECOMPRESSED_BYTES: usize =
+    MAX_MESSAGE_PACKETS * MAX_PACKET_SIZE as usize + MAX_ENTRY_SIZE + 1;
 
 /// The statement and the signatures found over it.
 #[derive(Debug)]
@@ -52,7 +92,11 @@ pub(crate) fn detached(statement: &[u8], signature: &[u8]) -> Result<SignedInput
     let malformed = |reason: String| AttestError::MalformedSignature { reason };
     let mut signatures = Vec::new();
     let mut ppr = PacketParserBuilder::from_bytes(signature)
-        .and_then(|b| b.build())
+        .and_then(|b| {
+            b.max_packet_size(MAX_PACKET_SIZE)
+                .max_recursion_depth(0)
+                .build()
+        })
         .map_err(|e| malformed(e.to_string()))?;
     while let PacketParserResult::Some(pp) = ppr {
         let (packet, next) = pp.next().map_err(|e| malformed(e.to_string()))?;
@@ -100,17 +144,38 @@ enum Shape {
     Signature,
 }
 
-/// Reads an inline-signed or cleartext-signed message (binary or armored).
-pub(crate) fn inline(message: &[u8]) -> Result<SignedInput, AttestError> {
+/// Reads an inline-signed or cleartext-signed message (binary or armored),
+/// giving up with [`AttestError::BudgetExceeded`] once `deadline` (if any)
+/// has passed.
+pub(crate) fn inline(
+    message: &[u8],
+    deadline: Option<Instant>,
+) -> Result<SignedInput, AttestError> {
     let malformed = |reason: String| AttestError::MalformedMessage { reason };
     let mut ppr = PacketParserBuilder::from_bytes(message)
-        .and_then(|b| b.process_csf_message(true).build())
+        .and_then(|b| {
+            b.process_csf_message(true)
+                .max_packet_size(MAX_PACKET_SIZE)
+                // The top level and the inside of one compressed packet.
+                .max_recursion_depth(1)
+                .build()
+        })
         .map_err(|e| malformed(e.to_string()))?;
     let mut shapes = Vec::new();
     let mut statement: Option<Vec<u8>> = None;
     let mut signatures = Vec::new();
     let mut cleartext = false;
+    let mut packets = 0usize;
     while let PacketParserResult::Some(mut pp) = ppr {
+        packets += 1;
+        if packets > MAX_MESSAGE_PACKETS {
+            return Err(AttestError::MessageTooComplex {
+                reason: format!("more than {MAX_MESSAGE_PACKETS} packets"),
+            });
+        }
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            return Err(AttestError::BudgetExceeded);
+        }
         cleartext |= pp.processing_csf_message();
         match &pp.packet {
             Packet::Literal(_) => {
@@ -132,7 +197,17 @@ pub(crate) fn inline(message: &[u8]) -> Result<SignedInput, AttestError> {
                 shapes.push(Shape::Literal);
             }
             Packet::OnePassSig(ops) => shapes.push(Shape::OnePass { last: ops.last() }),
-            Packet::CompressedData(_) | Packet::Marker(_) | Packet::Padding(_) => {}
+            Packet::CompressedData(_) if pp.recursion_depth() == 0 => {}
+            Packet::CompressedData(_) => {
+                return Err(AttestError::MessageTooComplex {
+                    reason: "compressed data inside compressed data".into(),
+                })
+            }
+            Packet::Marker(_) | Packet::Padding(_) => {
+                return Err(AttestError::MessageTooComplex {
+                    reason: format!("a {} packet; attestations carry none", pp.packet.tag()),
+                })
+            }
             Packet::PKESK(_) | Packet::SKESK(_) | Packet::SEIP(_) => {
                 return Err(AttestError::EncryptedMessage)
             }
@@ -247,7 +322,7 @@ mod tests {
 
     #[test]
     fn garbage_is_rejected_not_panicking() {
-        assert!(inline(b"not openpgp").is_err());
+        assert!(inline(b"not openpgp", None).is_err());
         assert!(detached(b"x", b"not openpgp").is_err());
         assert!(detached(b"x", b"").is_err());
     }

@@ -5,7 +5,11 @@
 //! 1. It is a document signature: type binary (0x00) or text (0x01).
 //! 2. It has a creation time, at most [`MAX_CLOCK_SKEW`] after `now`.
 //! 3. Its hash algorithm is acceptable to the policy **at `now`** (SHA-1 gets
-//!    its own error), and so are its critical subpackets.
+//!    its own error), and so are its critical subpackets and the packet
+//!    itself (`Policy::packet`, as Sequoia's own verifier applies it: the
+//!    standard policy refuses v3 signatures made after February 2021). A v6
+//!    signature made with an algorithm RFC 9580 allows only in v4 (DSA,
+//!    ElGamal, legacy EdDSA) is refused.
 //! 4. It has not expired by `now`.
 //! 5. The certificate contains the key its issuer subpackets name.
 //! 6. At the signature's creation time, under the policy at `now`: the
@@ -29,9 +33,12 @@ use sequoia_openpgp::cert::amalgamation::key::PrimaryKey;
 use sequoia_openpgp::cert::amalgamation::{ValidAmalgamation, ValidateAmalgamation};
 use sequoia_openpgp::crypto::hash::Hash as _;
 use sequoia_openpgp::packet::key::{PublicParts, UnspecifiedRole};
+use sequoia_openpgp::packet::Packet;
 use sequoia_openpgp::packet::{Key, Signature};
 use sequoia_openpgp::policy::{HashAlgoSecurity, Policy};
-use sequoia_openpgp::types::{HashAlgorithm, RevocationStatus, RevocationType, SignatureType};
+use sequoia_openpgp::types::{
+    HashAlgorithm, PublicKeyAlgorithm, RevocationStatus, RevocationType, SignatureType,
+};
 use sequoia_openpgp::{Cert, Fingerprint};
 
 use crate::error::AttestError;
@@ -73,6 +80,29 @@ pub(crate) fn check(
     policy
         .signature(sig, HashAlgoSecurity::CollisionResistance)
         .map_err(|e| AttestError::SignatureRejectedByPolicy { reason: chain(&e) })?;
+    policy
+        .packet(&Packet::Signature(sig.clone()))
+        .map_err(|e| AttestError::SignatureRejectedByPolicy { reason: chain(&e) })?;
+    // RFC 9580 §9.1: DSA and ElGamal "MUST NOT" be used with v6 keys, nor
+    // EdDSALegacy ("MUST NOT be used with version 6 keys"), so no v6
+    // signature can be made with them. (Sequoia deprecates the names of the
+    // algorithms it only reads.)
+    #[allow(deprecated)]
+    if sig.version() == 6
+        && matches!(
+            sig.pk_algo(),
+            PublicKeyAlgorithm::DSA
+                | PublicKeyAlgorithm::ElGamalEncryptSign
+                | PublicKeyAlgorithm::EdDSA
+        )
+    {
+        return Err(AttestError::SignatureRejectedByPolicy {
+            reason: format!(
+                "a v6 signature cannot use {} (RFC 9580 §9.1)",
+                sig.pk_algo()
+            ),
+        });
+    }
     // 4.
     if let Some(expires) = sig.signature_expiration_time() {
         if expires <= now {

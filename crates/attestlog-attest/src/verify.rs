@@ -21,16 +21,19 @@
 //! reads the system clock.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use sequoia_openpgp::packet::signature::subpacket::{Subpacket, SubpacketTag, SubpacketValue};
 use sequoia_openpgp::packet::{Packet, Signature};
 use sequoia_openpgp::policy::StandardPolicy;
 use sequoia_openpgp::serialize::MarshalInto;
+use sequoia_openpgp::types::SignatureType;
 use sequoia_openpgp::{Cert, Fingerprint};
+use sha2::{Digest, Sha256};
 
 use crate::cert_cache::CertCache;
 use crate::error::AttestError;
-use crate::leaf::Leaf;
+use crate::leaf::{Leaf, LEAF_VERSION, LEAF_VERSION_1};
 use crate::openpgp_input::{self, SignedInput};
 use crate::policy::AdmissionPolicy;
 use crate::signature_check::{self, unix};
@@ -97,6 +100,7 @@ pub struct VerifiedAttestation {
     statement: Statement,
     certificate: Arc<Cert>,
     index: IndexKeys,
+    dedup_key: [u8; 32],
 }
 
 impl VerifiedAttestation {
@@ -140,6 +144,20 @@ impl VerifiedAttestation {
     pub fn index_keys(&self) -> &IndexKeys {
         &self.index
     }
+
+    /// What makes two submissions the same entry (`docs/SPEC.md` §6.5.6):
+    /// SHA-256 over the statement (text signatures: with LF line endings),
+    /// the parts of the signature its signature covers (version, type,
+    /// algorithms, hashed subpacket area) and the signer's primary key.
+    ///
+    /// Neither the unhashed subpacket area nor the signature's MPIs count:
+    /// both can be changed without the key (ECDSA's `s` can be negated), so
+    /// counting them would let anyone log one signature again and again.
+    /// The log's verification time does not count either, so resubmitting a
+    /// logged signature finds the first entry.
+    pub fn dedup_key(&self) -> [u8; 32] {
+        self.dedup_key
+    }
 }
 
 /// Verifies submissions under an admission policy. `Send + Sync`: share one
@@ -149,14 +167,28 @@ impl VerifiedAttestation {
 pub struct Verifier {
     admission: AdmissionPolicy,
     certs: CertCache,
+    max_signature_age: Option<Duration>,
 }
 
 impl Verifier {
-    /// A verifier admitting signers by `admission`.
+    /// A verifier admitting signers by `admission`, accepting signatures of
+    /// any age.
     pub fn new(admission: AdmissionPolicy) -> Verifier {
         Verifier {
             admission,
             certs: CertCache::default(),
+            max_signature_age: None,
+        }
+    }
+
+    /// The same verifier refusing signatures created more than `max_age`
+    /// before the log's time ([`AttestError::SignatureTooOld`]): a
+    /// signature from a key retired or compromised long ago cannot then be
+    /// logged as if it were new. `None` accepts any age.
+    pub fn with_max_signature_age(self, max_age: Option<Duration>) -> Verifier {
+        Verifier {
+            max_signature_age: max_age,
+            ..self
         }
     }
 
@@ -171,6 +203,21 @@ impl Verifier {
         submission: &Submission<'_>,
         now: SystemTime,
     ) -> Result<VerifiedAttestation, AttestError> {
+        self.verify_within(submission, now, None)
+    }
+
+    /// [`Verifier::verify`], giving up with [`AttestError::BudgetExceeded`]
+    /// once `deadline` has passed. The deadline is checked between steps
+    /// (before each packet of a message, before each signature check), so
+    /// one check already started runs to its end: every step is bounded by
+    /// the input limits (`docs/SPEC.md` §6.9).
+    pub fn verify_within(
+        &self,
+        submission: &Submission<'_>,
+        now: SystemTime,
+        deadline: Option<Instant>,
+    ) -> Result<VerifiedAttestation, AttestError> {
+        let out_of_time = || deadline.is_some_and(|d| Instant::now() >= d);
         check_time(now)?;
         limit("payload", submission.payload.len(), MAX_PAYLOAD_SIZE)?;
         if let Some(sig) = submission.signature {
@@ -181,7 +228,7 @@ impl Verifier {
         }
         let input = match submission.signature {
             Some(sig) => openpgp_input::detached(submission.payload, sig)?,
-            None => openpgp_input::inline(submission.payload)?,
+            None => openpgp_input::inline(submission.payload, deadline)?,
         };
         let submitted = submission
             .certificate
@@ -190,6 +237,10 @@ impl Verifier {
         let policy = StandardPolicy::at(now);
         let mut first_error = None;
         for sig in &input.signatures {
+            if let Err(e) = self.check_age(sig, now) {
+                first_error.get_or_insert(e);
+                continue;
+            }
             let candidates = match self.certificates_for(sig, submitted.as_ref()) {
                 Ok(c) => c,
                 Err(e) => {
@@ -198,8 +249,13 @@ impl Verifier {
                 }
             };
             for cert in candidates {
+                if out_of_time() {
+                    return Err(AttestError::BudgetExceeded);
+                }
                 match signature_check::check(&policy, &cert, sig, &input.statement, now) {
-                    Ok(signer) => return finish(&input, sig, cert, signer, unix(now)),
+                    Ok(signer) => {
+                        return finish(&input, sig, cert, signer, unix(now), LEAF_VERSION)
+                    }
                     Err(e) => {
                         first_error.get_or_insert(e);
                     }
@@ -223,6 +279,23 @@ impl Verifier {
         submission: &Submission<'_>,
     ) -> Result<VerifiedAttestation, AttestError> {
         self.verify(submission, SystemTime::now())
+    }
+
+    /// Refuses `sig` if it is older than the configured maximum age.
+    fn check_age(&self, sig: &Signature, now: SystemTime) -> Result<(), AttestError> {
+        let (Some(max_age), Some(created)) =
+            (self.max_signature_age, sig.signature_creation_time())
+        else {
+            return Ok(());
+        };
+        if now.duration_since(created).is_ok_and(|age| age > max_age) {
+            return Err(AttestError::SignatureTooOld {
+                created: unix(created),
+                now: unix(now),
+                max_age_secs: max_age.as_secs(),
+            });
+        }
+        Ok(())
     }
 
     /// The certificates to check `sig` against, by the admission policy
@@ -309,6 +382,7 @@ pub fn verify_leaf_shared(
         Arc::clone(certificate),
         signer,
         leaf.verified_at(),
+        leaf.version(),
     )?;
     if verified.leaf_bytes != leaf_bytes {
         return Err(AttestError::LeafNotCanonical {
@@ -318,23 +392,38 @@ pub fn verify_leaf_shared(
     Ok(verified)
 }
 
-/// Parses the statement and builds the leaf once the signature passed.
+/// Parses the statement and builds the leaf of `version` once the signature
+/// passed.
 fn finish(
     input: &SignedInput,
     sig: &Signature,
     cert: Arc<Cert>,
     signer: Fingerprint,
     verified_at: u64,
+    version: u8,
 ) -> Result<VerifiedAttestation, AttestError> {
-    let statement = Statement::parse(&input.statement)?;
-    let signature =
-        Packet::from(sig.clone())
-            .to_vec()
-            .map_err(|e| AttestError::MalformedSignature {
-                reason: signature_check::chain(&e),
-            })?;
-    let leaf = Leaf::new(
-        input.statement.clone(),
+    let malformed = |e: sequoia_openpgp::anyhow::Error| AttestError::MalformedSignature {
+        reason: signature_check::chain(&e),
+    };
+    let (statement_bytes, sig) = if version == LEAF_VERSION_1 {
+        (input.statement.clone(), sig.clone())
+    } else {
+        let statement = if sig.typ() == SignatureType::Text {
+            lf_line_endings(&input.statement)
+        } else {
+            input.statement.clone()
+        };
+        (
+            statement,
+            canonical_signature(sig, &signer).map_err(malformed)?,
+        )
+    };
+    let statement = Statement::parse(&statement_bytes)?;
+    let signature = Packet::from(sig.clone()).to_vec().map_err(malformed)?;
+    let dedup_key = dedup_key(&statement_bytes, &sig, &cert.fingerprint()).map_err(malformed)?;
+    let leaf = Leaf::with_version(
+        version,
+        statement_bytes,
         signature,
         cert.fingerprint(),
         signer,
@@ -359,7 +448,77 @@ fn finish(
         statement,
         certificate: cert,
         index,
+        dedup_key,
     })
+}
+
+/// The signature as a version 2 leaf stores it (`crate::leaf`): its
+/// unhashed area replaced by one Issuer Fingerprint subpacket naming
+/// `signer`, or emptied if the hashed area already names it.
+fn canonical_signature(
+    sig: &Signature,
+    signer: &Fingerprint,
+) -> sequoia_openpgp::Result<Signature> {
+    let mut sig = sig.clone();
+    let named = sig
+        .hashed_area()
+        .iter()
+        .any(|sp| matches!(sp.value(), SubpacketValue::IssuerFingerprint(fp) if fp == signer));
+    let area = sig.unhashed_area_mut();
+    area.clear();
+    if !named {
+        area.add(Subpacket::new(
+            SubpacketValue::IssuerFingerprint(signer.clone()),
+            false,
+        )?)?;
+    }
+    debug_assert!(sig
+        .unhashed_area()
+        .iter()
+        .all(|sp| sp.tag() == SubpacketTag::IssuerFingerprint));
+    Ok(sig)
+}
+
+/// `text` with every line ending (CR LF, lone CR, lone LF) written as LF:
+/// a text signature covers the text with CR LF line endings whatever the
+/// submitted ones were (RFC 9580 §5.2.1.2), so they must not tell two
+/// entries apart.
+fn lf_line_endings(text: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(text.len());
+    let mut bytes = text.iter().copied().peekable();
+    while let Some(b) = bytes.next() {
+        if b == b'\r' {
+            if bytes.peek() == Some(&b'\n') {
+                bytes.next();
+            }
+            out.push(b'\n');
+        } else {
+            out.push(b);
+        }
+    }
+    out
+}
+
+/// See [`VerifiedAttestation::dedup_key`].
+fn dedup_key(
+    statement: &[u8],
+    sig: &Signature,
+    primary: &Fingerprint,
+) -> sequoia_openpgp::Result<[u8; 32]> {
+    let hashed_area = sig.hashed_area().to_vec()?;
+    let mut h = Sha256::new();
+    h.update(b"attestlog/dedup/v2\n");
+    h.update([
+        sig.version(),
+        u8::from(sig.typ()),
+        u8::from(sig.pk_algo()),
+        u8::from(sig.hash_algo()),
+    ]);
+    for part in [statement, &hashed_area[..], primary.as_bytes()] {
+        h.update((part.len() as u64).to_be_bytes());
+        h.update(part);
+    }
+    Ok(h.finalize().into())
 }
 
 fn limit(field: &'static str, size: usize, max: usize) -> Result<(), AttestError> {
@@ -380,6 +539,13 @@ fn check_time(now: SystemTime) -> Result<(), AttestError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn line_endings() {
+        assert_eq!(lf_line_endings(b"a\r\nb\rc\nd\r\r\n"), b"a\nb\nc\nd\n\n");
+        assert_eq!(lf_line_endings(b""), b"");
+        assert_eq!(lf_line_endings(b"\r"), b"\n");
+    }
 
     #[test]
     fn shareable_between_threads() {

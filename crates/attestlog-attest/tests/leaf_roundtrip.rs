@@ -101,8 +101,13 @@ fn trailing_bytes_and_unknown_versions_are_rejected() {
     bytes.push(0);
     assert!(Leaf::decode(&bytes).is_err());
     bytes.pop();
-    for v in [0u8, 2, 255] {
+    for v in [0u8, 3, 255] {
         bytes[0] = v;
         assert!(Leaf::decode(&bytes).is_err());
+    }
+    // Both versions in use decode, and say which they are.
+    for v in [1u8, 2] {
+        bytes[0] = v;
+        assert_eq!(Leaf::decode(&bytes).unwrap().version(), v);
     }
 }

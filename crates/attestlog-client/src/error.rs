@@ -76,6 +76,17 @@ pub enum ClientError {
     /// An OpenPGP or leaf problem.
     #[error(transparent)]
     Attest(#[from] attestlog_attest::AttestError),
+    /// The log holds more matching entries than the caller can take
+    /// ([`crate::online::candidates`]), found before any is fetched.
+    #[error("{found} entries match, more than the {max} this can take{hint}")]
+    TooManyEntries {
+        /// How many the log's search found.
+        found: usize,
+        /// The most the caller takes.
+        max: usize,
+        /// What to do about it, if anything (starts with "; ").
+        hint: &'static str,
+    },
     /// A bundle file is malformed.
     #[error("bundle: {0}")]
     Bundle(String),

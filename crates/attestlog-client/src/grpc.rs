@@ -196,6 +196,45 @@ impl LogClient {
     /// Every index matching `key`, following pages (at most
     /// [`MAX_SEARCH_RESULTS`]).
     pub async fn search_all(&mut self, key: SearchKey) -> Result<Vec<u64>, ClientError> {
+        self.search_pages(key, Vec::new()).await
+    }
+
+    /// Every index matching `key` (a digest or a subject name) whose
+    /// signer's primary fingerprint is one of `signers` (every signer if
+    /// empty), following pages; more than
+    /// [`attestlog_proto::v1::MAX_SEARCH_SIGNERS`] signers are asked for in
+    /// several searches and the results joined. At most
+    /// [`MAX_SEARCH_RESULTS`] indexes.
+    pub async fn search_signed_by(
+        &mut self,
+        key: SearchKey,
+        signers: &[Vec<u8>],
+    ) -> Result<Vec<u64>, ClientError> {
+        if signers.is_empty() {
+            return self.search_all(key).await;
+        }
+        let mut out: Vec<u64> = Vec::new();
+        for chunk in signers.chunks(pb::MAX_SEARCH_SIGNERS) {
+            out.extend(self.search_pages(key.clone(), chunk.to_vec()).await?);
+            if out.len() > MAX_SEARCH_RESULTS {
+                return Err(ClientError::BadAnswer(format!(
+                    "Search returned more than {MAX_SEARCH_RESULTS} entries"
+                )));
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        Ok(out)
+    }
+
+    /// One search followed page by page (a page may hold no index and
+    /// still carry `next_from_index`: the log scans a bounded number of
+    /// entries per call).
+    async fn search_pages(
+        &mut self,
+        key: SearchKey,
+        signed_by: Vec<Vec<u8>>,
+    ) -> Result<Vec<u64>, ClientError> {
         let key = match key {
             SearchKey::Sha256(d) => pb::search_request::Key::Sha256(d.to_vec()),
             SearchKey::Signer(f) => pb::search_request::Key::SignerFingerprint(f),
@@ -210,6 +249,7 @@ impl LogClient {
                     key: Some(key.clone()),
                     from_index: from,
                     limit: SEARCH_PAGE,
+                    signed_by: signed_by.clone(),
                 })
                 .await
                 .map_err(|s| ClientError::grpc("Search", s))?

@@ -58,24 +58,43 @@ pub async fn entry(client: &mut LogClient, index: u64) -> Result<Vec<u8>, Client
 }
 
 /// Every entry the log indexes under `digest` within the checkpoint's
-/// tree, with its logged certificate and its inclusion proof.
+/// tree and signed by one of `signers` (primary fingerprints; every signer
+/// if empty), with its logged certificate and its inclusion proof.
 /// `progress(done, total)` is called after each entry.
+///
+/// A verifier passes its trusted maintainers: anyone can log entries
+/// naming any digest, and only trusted ones can count, so the others are
+/// never fetched. More than `max` matching entries is
+/// [`ClientError::TooManyEntries`], found before any entry is fetched.
 pub async fn candidates(
     client: &mut LogClient,
     digest: &[u8; 32],
     cp: &WitnessedCheckpoint,
+    signers: &[Vec<u8>],
+    max: usize,
     mut progress: impl FnMut(u64, u64),
 ) -> Result<Vec<Candidate>, ClientError> {
     let size = cp.checkpoint.size;
     let mut certs: HashMap<Vec<u8>, Option<Vec<u8>>> = HashMap::new();
     let mut out = Vec::new();
     let indexes: Vec<u64> = client
-        .search_all(SearchKey::Sha256(*digest))
+        .search_signed_by(SearchKey::Sha256(*digest), signers)
         .await?
         .into_iter()
         // Logged after the checkpoint: not provable under it.
         .filter(|&index| index < size)
         .collect();
+    if indexes.len() > max {
+        return Err(ClientError::TooManyEntries {
+            found: indexes.len(),
+            max,
+            hint: if signers.is_empty() {
+                "; name the maintainers whose entries you need (--keyring)"
+            } else {
+                ""
+            },
+        });
+    }
     let total = indexes.len() as u64;
     for index in indexes {
         let leaf = entry(client, index).await?;
@@ -131,10 +150,11 @@ pub async fn conflicts(
         }
     }
     let seen: Vec<u64> = found.iter().map(|c| c.index).collect();
+    let trusted = trusted_signers(keyring);
     let mut out = Vec::new();
     for name in names {
         for index in client
-            .search_all(SearchKey::SubjectName(name.clone()))
+            .search_signed_by(SearchKey::SubjectName(name.clone()), &trusted)
             .await?
         {
             if index >= size || seen.contains(&index) {
@@ -167,6 +187,15 @@ pub async fn conflicts(
         }
     }
     Ok(out)
+}
+
+/// The primary fingerprints of `keyring`, as `Search` filters take them.
+pub fn trusted_signers(keyring: &Keyring) -> Vec<Vec<u8>> {
+    keyring
+        .fingerprints()
+        .iter()
+        .map(|f| f.as_bytes().to_vec())
+        .collect()
 }
 
 /// Packs candidates into an offline bundle.

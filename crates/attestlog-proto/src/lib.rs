@@ -12,6 +12,10 @@ pub mod v1 {
     #![allow(clippy::all, clippy::pedantic)]
     tonic::include_proto!("attestlog.v1");
 
+    /// Most fingerprints in one `SearchRequest.signed_by` (the schema's
+    /// comment states it; server and client both read it from here).
+    pub const MAX_SEARCH_SIGNERS: usize = 64;
+
     /// The encoded `FileDescriptorSet` of the API, for server reflection.
     pub const FILE_DESCRIPTOR_SET: &[u8] =
         tonic::include_file_descriptor_set!("attestlog_v1_descriptor");

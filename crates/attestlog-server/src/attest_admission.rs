@@ -3,15 +3,13 @@
 //! store, and the mapping of each verification error to a rejection kind.
 
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, Instant, SystemTime};
 
-use attestlog_attest::openpgp::serialize::SerializeInto as _;
 use attestlog_attest::{
-    AdmissionPolicy, AttestError, Keyring, Submission as AttestSubmission, Verifier,
+    stored_view, AdmissionPolicy, AttestError, Keyring, Submission as AttestSubmission, Verifier,
 };
 use attestlog_core::Hash;
 use attestlog_store::IndexKey;
-use sha2::{Digest, Sha256};
 
 use crate::admission::{Admission, Admitted, Rejection, Submission};
 
@@ -22,18 +20,22 @@ pub struct AttestAdmission {
 }
 
 impl AttestAdmission {
-    /// Admits any valid certificate (which submissions must then include).
-    pub fn open() -> AttestAdmission {
+    /// Admits any valid certificate (which submissions must then include),
+    /// refusing signatures older than `max_signature_age` (if any).
+    pub fn open(max_signature_age: Option<Duration>) -> AttestAdmission {
         AttestAdmission {
-            verifier: Verifier::new(AdmissionPolicy::Open),
+            verifier: Verifier::new(AdmissionPolicy::Open)
+                .with_max_signature_age(max_signature_age),
             keyring: None,
         }
     }
 
-    /// Admits only the certificates of `keyring`.
-    pub fn keyring(keyring: Arc<Keyring>) -> AttestAdmission {
+    /// Admits only the certificates of `keyring`, refusing signatures older
+    /// than `max_signature_age` (if any).
+    pub fn keyring(keyring: Arc<Keyring>, max_signature_age: Option<Duration>) -> AttestAdmission {
         AttestAdmission {
-            verifier: Verifier::new(AdmissionPolicy::Keyring(keyring.clone())),
+            verifier: Verifier::new(AdmissionPolicy::Keyring(keyring.clone()))
+                .with_max_signature_age(max_signature_age),
             keyring: Some(keyring),
         }
     }
@@ -45,33 +47,22 @@ impl AttestAdmission {
     }
 }
 
-/// The deduplication key of an attestation: SHA-256 over the statement,
-/// the signature and the signer, without the log's verification time, so
-/// resubmitting the same signature finds the first entry.
-pub fn dedup_key(statement: &[u8], signature: &[u8], primary_fingerprint: &[u8]) -> Hash {
-    let mut h = Sha256::new();
-    h.update(b"attestlog/dedup/v1\n");
-    for part in [statement, signature, primary_fingerprint] {
-        h.update((part.len() as u64).to_be_bytes());
-        h.update(part);
-    }
-    Hash(h.finalize().into())
-}
-
 fn rejection(e: AttestError) -> Rejection {
     let msg = e.to_string();
     match e {
         AttestError::InputTooLarge { .. }
         | AttestError::EntryTooLarge { .. }
         | AttestError::TooManySubjects { .. }
-        | AttestError::TooManySignatures { .. } => Rejection::TooLarge(msg),
+        | AttestError::TooManySignatures { .. }
+        | AttestError::MessageTooComplex { .. } => Rejection::TooLarge(msg),
+        AttestError::BudgetExceeded => Rejection::OverBudget(msg),
         AttestError::UnknownSigner { .. } => Rejection::NotAdmitted(msg),
         _ => Rejection::Invalid(msg),
     }
 }
 
 impl Admission for AttestAdmission {
-    fn admit(&self, submission: &Submission) -> Result<Admitted, Rejection> {
+    fn admit(&self, submission: &Submission, deadline: Instant) -> Result<Admitted, Rejection> {
         let s = AttestSubmission {
             payload: &submission.payload,
             signature: submission.signature.as_deref(),
@@ -79,9 +70,8 @@ impl Admission for AttestAdmission {
         };
         let v = self
             .verifier
-            .verify(&s, SystemTime::now())
+            .verify_within(&s, SystemTime::now(), Some(deadline))
             .map_err(rejection)?;
-        let leaf = v.leaf();
         let primary = v.primary_fingerprint().as_bytes().to_vec();
         let keys = v.index_keys();
         let mut index_keys: Vec<IndexKey> = keys
@@ -97,12 +87,10 @@ impl Admission for AttestAdmission {
                 .map(IndexKey::SubjectName),
         );
         let certificate =
-            v.certificate().as_ref().to_vec().map_err(|e| {
-                Rejection::Invalid(format!("certificate cannot be serialized: {e}"))
-            })?;
+            stored_view(v.certificate(), v.signing_fingerprint()).map_err(rejection)?;
         Ok(Admitted {
             entry: v.leaf_bytes().to_vec(),
-            dedup_key: dedup_key(leaf.statement(), leaf.signature(), &primary),
+            dedup_key: Hash(v.dedup_key()),
             index_keys,
             certificate: Some((primary.clone(), certificate)),
             signer: primary,

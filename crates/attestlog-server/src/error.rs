@@ -29,6 +29,9 @@ pub enum ApiError {
     /// The signer's key is over its submission rate limit.
     #[error("{0}")]
     RateLimited(String),
+    /// Too many submissions are waiting to be checked.
+    #[error("{0}")]
+    AdmissionBusy(String),
     /// Waiting for witnesses took too long.
     #[error("{0}")]
     DeadlineExceeded(String),
@@ -43,6 +46,8 @@ impl From<ApiError> for Status {
             ApiError::Rejected(Rejection::Invalid(_)) => Code::InvalidArgument,
             ApiError::Rejected(Rejection::NotAdmitted(_)) => Code::PermissionDenied,
             ApiError::Rejected(Rejection::TooLarge(_)) => Code::ResourceExhausted,
+            ApiError::Rejected(Rejection::OverBudget(_)) => Code::ResourceExhausted,
+            ApiError::AdmissionBusy(_) => Code::ResourceExhausted,
             ApiError::RateLimited(_) => Code::ResourceExhausted,
             ApiError::Sequence(SequenceError::QueueFull(_)) => Code::ResourceExhausted,
             ApiError::Sequence(SequenceError::Stopped(_)) => Code::Unavailable,
@@ -54,6 +59,17 @@ impl From<ApiError> for Status {
             ApiError::Internal(_) => Code::Internal,
         };
         Status::new(code, e.to_string())
+    }
+}
+
+impl From<crate::admission::PoolError> for ApiError {
+    fn from(e: crate::admission::PoolError) -> ApiError {
+        use crate::admission::PoolError;
+        match e {
+            PoolError::Rejected(r) => ApiError::Rejected(r),
+            busy @ PoolError::Busy(_) => ApiError::AdmissionBusy(busy.to_string()),
+            failed @ PoolError::Failed(_) => ApiError::Internal(failed.to_string()),
+        }
     }
 }
 

@@ -11,10 +11,11 @@ use attestlog_store::{IndexKey, StoreError, MAX_ENTRIES_PER_READ};
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
-use crate::admission::{Admission, Submission};
+use crate::admission::{AdmissionPool, Submission};
 use crate::error::ApiError;
 use crate::limits::{
-    MAX_CERTIFICATE_BYTES, MAX_PAYLOAD_BYTES, MAX_SEARCH_RESULTS, MAX_SIGNATURE_BYTES,
+    MAX_CERTIFICATE_BYTES, MAX_PAYLOAD_BYTES, MAX_SEARCH_RESULTS, MAX_SEARCH_SIGNERS,
+    MAX_SIGNATURE_BYTES,
 };
 use crate::rate_limit::{KeyRateLimiter, RateLimit};
 use crate::sequencer::SequencerHandle;
@@ -27,26 +28,26 @@ const WITNESS_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 #[derive(Clone)]
 pub struct LogService {
     state: Arc<LogState>,
-    admission: Arc<dyn Admission>,
+    admission: Arc<AdmissionPool>,
     sequencer: SequencerHandle,
     witnessing: bool,
     rate_limit: Option<Arc<KeyRateLimiter>>,
 }
 
 impl LogService {
-    /// A service over the shared state, admitting with `admission`,
+    /// A service over the shared state, admitting on `admission`,
     /// sequencing through `sequencer`, and limiting each signer's key to
     /// `rate_limit` (none: no limit).
     pub fn new(
         state: Arc<LogState>,
-        admission: Arc<dyn Admission>,
+        admission: AdmissionPool,
         sequencer: SequencerHandle,
         witnessing: bool,
         rate_limit: Option<RateLimit>,
     ) -> Self {
         LogService {
             state,
-            admission,
+            admission: Arc::new(admission),
             sequencer,
             witnessing,
             rate_limit: rate_limit.map(|l| Arc::new(KeyRateLimiter::new(l))),
@@ -76,6 +77,7 @@ impl LogService {
     fn reject(&self, e: ApiError) -> Status {
         let reason = match &e {
             ApiError::Rejected(r) => r.reason(),
+            ApiError::AdmissionBusy(_) => "admission_busy",
             ApiError::Sequence(crate::sequencer::SequenceError::QueueFull(_)) => "queue_full",
             ApiError::Sequence(_) => "stopped",
             ApiError::RateLimited(_) => "rate_limited",
@@ -102,12 +104,10 @@ impl LogService {
             signature: non_empty(req.signature),
             certificate: non_empty(req.certificate),
         };
-        // Verified right here on the runtime's worker threads (one per
-        // core), so submissions are checked in parallel on every core. An
-        // Ed25519 or P-256 check takes 40–200 µs, short enough not to
-        // starve other tasks; handing each check to the blocking pool cost
-        // more in thread wake-ups than the check itself (BENCHMARKS.md).
-        let admitted = self.admission.admit(&submission)?;
+        // Checked on the admission pool, not on the runtime's workers: a
+        // crafted submission must never occupy the threads that serve
+        // every other call (docs/SPEC.md §6.6).
+        let admitted = self.admission.admit(submission).await?;
         let signer = admitted.signer.clone();
         let charged = self.charge(&signer)?;
         let sequenced = self.sequence(admitted).await;
@@ -277,6 +277,32 @@ impl LogService {
             n => (n as usize).min(MAX_SEARCH_RESULTS),
         };
         let size = self.state.current().size;
+        if !req.signed_by.is_empty() {
+            if matches!(key, IndexKey::Signer(_)) {
+                return Err(ApiError::InvalidArgument(
+                    "signed_by filters a sha256 or subject_name search".into(),
+                ));
+            }
+            if req.signed_by.len() > MAX_SEARCH_SIGNERS
+                || req.signed_by.iter().any(|f| f.len() != 20 && f.len() != 32)
+            {
+                return Err(ApiError::InvalidArgument(format!(
+                    "signed_by takes at most {MAX_SEARCH_SIGNERS} fingerprints of 20 or 32 bytes"
+                )));
+            }
+            let page = crate::search::signed_by(
+                self.state.store.as_ref(),
+                &key,
+                &req.signed_by,
+                req.from_index,
+                size,
+                limit,
+            )?;
+            return Ok(pb::SearchResponse {
+                indexes: page.indexes,
+                next_from_index: page.next_from_index,
+            });
+        }
         let mut indexes = self.state.store.search(&key, req.from_index, limit)?;
         // Index rows are written with their entries; hide any beyond the
         // published checkpoint.

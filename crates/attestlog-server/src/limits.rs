@@ -33,3 +33,10 @@ pub const MAX_STREAMS_PER_CONNECTION: u32 = 256;
 /// Longest a gRPC call may take before it is cancelled with
 /// DEADLINE_EXCEEDED (Submit with `wait_for_witnesses` waits at most 30 s).
 pub const CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Most signer fingerprints in one `Search` filter (`signed_by`).
+pub const MAX_SEARCH_SIGNERS: usize = attestlog_proto::v1::MAX_SEARCH_SIGNERS;
+
+/// Most entries one filtered `Search` looks at before answering with what
+/// it found and where to continue (`next_from_index`).
+pub const MAX_SEARCH_SCAN: usize = 10_000;

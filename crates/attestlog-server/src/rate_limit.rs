@@ -10,8 +10,10 @@
 //! key's tokens with made-up submissions.
 //!
 //! Memory is bounded: at most [`MAX_TRACKED_KEYS`] buckets; past that, the
-//! buckets that have refilled (idle keys) are dropped, and if every key is
-//! active the table starts over (each key then gets a fresh burst).
+//! buckets that have refilled (idle keys) are dropped, and if that is not
+//! enough, the least recently used [`EVICT_FRACTION`] of them: a key that
+//! is busy (such as one flooding the log) is never the one forgotten, so
+//! making up new keys cannot reset its bucket.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -19,6 +21,11 @@ use std::time::{Duration, Instant};
 
 /// Most keys tracked at once.
 pub const MAX_TRACKED_KEYS: usize = 100_000;
+
+/// The share of buckets dropped, least recently used first, when every
+/// tracked key is active and a new one arrives (evicting in bulk keeps the
+/// cost per new key small).
+pub const EVICT_FRACTION: f64 = 0.1;
 
 /// Sustained rate and burst per key.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -31,7 +38,10 @@ pub struct RateLimit {
 
 #[derive(Clone, Copy, Debug)]
 struct Bucket {
+    /// Tokens as of `at`.
     tokens: f64,
+    /// When the key last took or was given a token (and the bucket was
+    /// brought up to date).
     at: Instant,
 }
 
@@ -67,12 +77,16 @@ impl KeyRateLimiter {
         let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
         if !buckets.contains_key(key) && buckets.len() >= MAX_TRACKED_KEYS {
             let burst = f64::from(self.limit.burst);
+            // Drop the buckets that would be full by now, without
+            // touching the others: `at` is when a key was last used, which
+            // the eviction below goes by.
             buckets.retain(|_, b| {
-                self.refill(b, now);
-                b.tokens < burst
+                let mut refilled = *b;
+                self.refill(&mut refilled, now);
+                refilled.tokens < burst
             });
             if buckets.len() >= MAX_TRACKED_KEYS {
-                buckets.clear();
+                evict_least_recently_used(&mut buckets);
             }
         }
         let b = buckets.entry(key.to_vec()).or_insert(Bucket {
@@ -102,6 +116,23 @@ impl KeyRateLimiter {
     pub fn limit(&self) -> RateLimit {
         self.limit
     }
+}
+
+/// Drops the [`EVICT_FRACTION`] of `buckets` used longest ago.
+fn evict_least_recently_used(buckets: &mut HashMap<Vec<u8>, Bucket>) {
+    let mut used: Vec<Instant> = buckets.values().map(|b| b.at).collect();
+    let evict = ((used.len() as f64 * EVICT_FRACTION).ceil() as usize).clamp(1, used.len());
+    let (_, cutoff, _) = used.select_nth_unstable(evict - 1);
+    let cutoff = *cutoff;
+    let mut dropped = 0;
+    buckets.retain(|_, b| {
+        if b.at <= cutoff && dropped < evict {
+            dropped += 1;
+            false
+        } else {
+            true
+        }
+    });
 }
 
 #[cfg(test)]
@@ -159,13 +190,27 @@ mod tests {
     fn the_table_stays_bounded() {
         let l = limiter(60, 2);
         let t0 = Instant::now();
+        let at = |i: u32| t0 + Duration::from_micros(u64::from(i));
         for i in 0..MAX_TRACKED_KEYS as u32 {
-            l.try_take(&i.to_be_bytes(), t0).expect("fresh key");
+            l.try_take(&i.to_be_bytes(), at(i)).expect("fresh key");
         }
-        // All active: a new key clears the table and is served.
-        assert_eq!(l.try_take(b"new", t0), Ok(()));
+        // Key 0, flooding, spends its burst last of all.
+        let end = at(MAX_TRACKED_KEYS as u32);
+        l.try_take(&0u32.to_be_bytes(), end).expect("second token");
+        // All active: a new key evicts the least recently used tenth, not
+        // everyone, and is served.
+        assert_eq!(l.try_take(b"new", end), Ok(()));
+        let evicted = (MAX_TRACKED_KEYS as f64 * EVICT_FRACTION).ceil() as usize;
         let n = l.buckets.lock().map(|b| b.len()).unwrap_or(0);
-        assert_eq!(n, 1);
+        assert_eq!(n, MAX_TRACKED_KEYS - evicted + 1);
+        // The flooding key keeps its empty bucket (before this fix every
+        // bucket was reset, giving it a fresh burst).
+        assert!(l.try_take(&0u32.to_be_bytes(), end).is_err());
+        // The oldest keys were the ones dropped.
+        let buckets = l.buckets.lock().unwrap();
+        assert!(!buckets.contains_key(&1u32.to_be_bytes()[..]));
+        assert!(buckets.contains_key(&(MAX_TRACKED_KEYS as u32 - 1).to_be_bytes()[..]));
+        drop(buckets);
         // Idle (refilled) keys are dropped first.
         let l = limiter(60, 2);
         for i in 0..MAX_TRACKED_KEYS as u32 {

@@ -232,6 +232,48 @@ enum Place {
     Logged(u64),
 }
 
+/// The certificates to write with a batch: for each signer key of the new
+/// entries, the union of the stored copy and every copy submitted in the
+/// batch (`attestlog_attest::merge_stored`), only where that adds to what
+/// is stored. A stripped copy therefore never replaces a fuller one, and a
+/// revocation once stored stays. A copy that cannot be merged (it cannot
+/// happen with what admission builds) is skipped with an error log; the
+/// stored copy stays.
+fn merged_certificates(
+    store: &dyn attestlog_store::Store,
+    fresh: &[&Job],
+) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    // (fingerprint, stored bytes, merged bytes if changed)
+    let mut out: Vec<(Vec<u8>, Option<Vec<u8>>, Option<Vec<u8>>)> = Vec::new();
+    for (fpr, submitted) in fresh.iter().filter_map(|j| j.admitted.certificate.as_ref()) {
+        let pos = match out.iter().position(|(f, _, _)| f == fpr) {
+            Some(p) => p,
+            None => {
+                out.push((fpr.clone(), store.certificate(fpr)?, None));
+                out.len() - 1
+            }
+        };
+        let (_, stored, merged) = &mut out[pos];
+        let Some(base) = merged.as_ref().or(stored.as_ref()) else {
+            *merged = Some(submitted.clone());
+            continue;
+        };
+        match attestlog_attest::merge_stored(base, submitted) {
+            Ok(Some(m)) => *merged = Some(m),
+            Ok(None) => {}
+            Err(e) => tracing::error!(
+                fingerprint = %hex::encode_upper(fpr),
+                error = %e,
+                "a submitted certificate could not be merged with the stored one; kept the stored one"
+            ),
+        }
+    }
+    Ok(out
+        .into_iter()
+        .filter_map(|(fpr, _, merged)| merged.map(|m| (fpr, m)))
+        .collect())
+}
+
 fn sequence_batch(state: &LogState, key: &SignerKey, batch: Vec<Job>) -> Result<(), StoreError> {
     let started = Instant::now();
     let store = state.store.as_ref();
@@ -270,14 +312,10 @@ fn sequence_batch(state: &LogState, key: &SignerKey, batch: Vec<Job>) -> Result<
         };
         let new_size = before.size + fresh.len() as u64;
         let note = sign_checkpoint(key, &state.origin, new_size, appended.root);
-        let mut certificates: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
-        for j in &fresh {
-            if let Some(c) = &j.admitted.certificate {
-                if !certificates.iter().any(|(f, _)| *f == c.0) {
-                    certificates.push(c.clone());
-                }
-            }
-        }
+        let certificates = match merged_certificates(store, &fresh) {
+            Ok(c) => c,
+            Err(e) => return fail_batch(batch, e),
+        };
         let write = AppendBatch {
             old_size: before.size,
             entries: fresh

@@ -22,7 +22,8 @@ use super::{
 
 /// Verify that enough trusted maintainers attested an artifact.
 ///
-/// Finds every entry for the artifact's SHA-256, verifies each signature
+/// Finds every entry for the artifact's SHA-256 by a maintainer of your keyring
+/// (the log filters; entries by anyone else are never fetched), verifies each signature
 /// again against your keyring, each inclusion proof, and the checkpoint's
 /// log signature and witness cosignatures against your tlog-policy; passes
 /// only if at least --threshold distinct trusted maintainers attested this
@@ -90,6 +91,9 @@ pub(super) struct VerifyArgs {
 ///
 /// Examples:
 ///   attestlog bundle sha256:9f86d0…0a08 -o hello.bundle --policy log.policy
+///   # only the entries a verifier trusting maintainers/ needs:
+///   attestlog bundle hello-1.0.tar.gz -o hello.bundle --policy log.policy \
+///       --keyring maintainers/
 ///   attestlog bundle hello-1.0.tar.gz -o hello.bundle --policy log.policy \
 ///       --checkpoint cosigned.checkpoint
 #[derive(Args)]
@@ -109,6 +113,11 @@ pub(super) struct BundleArgs {
     /// Client state directory (see `verify`).
     #[arg(long)]
     state_dir: Option<PathBuf>,
+    /// Only entries by these maintainers (a keyring file or directory, as
+    /// `verify --keyring` takes it): what a verifier with that keyring
+    /// needs, however many others attested the same digest.
+    #[arg(long)]
+    keyring: Option<PathBuf>,
     #[command(flatten)]
     log: LogArgs,
 }
@@ -167,7 +176,15 @@ pub(super) async fn run(a: VerifyArgs) -> anyhow::Result<u8> {
                 return Err(e.into());
             }
         }
-        let candidates = candidates(&mut client, &digest, &cp).await?;
+        let trusted = online::trusted_signers(&keyring);
+        let candidates = candidates(
+            &mut client,
+            &digest,
+            &cp,
+            &trusted,
+            attestlog_client::grpc::MAX_SEARCH_RESULTS,
+        )
+        .await?;
         let conflicts = online::conflicts(
             &mut client,
             &digest,
@@ -203,7 +220,20 @@ pub(super) async fn run_bundle(a: BundleArgs) -> anyhow::Result<u8> {
             return Err(e.into());
         }
     }
-    let candidates = candidates(&mut client, &digest, &cp).await?;
+    let trusted = match &a.keyring {
+        Some(path) => online::trusted_signers(
+            &Keyring::load(path).with_context(|| format!("keyring {}", path.display()))?,
+        ),
+        None => Vec::new(),
+    };
+    let candidates = candidates(
+        &mut client,
+        &digest,
+        &cp,
+        &trusted,
+        attestlog_client::bundle::MAX_BUNDLE_ENTRIES,
+    )
+    .await?;
     let b = online::to_bundle(&digest, &candidates);
     std::fs::write(&a.output, b.to_bytes())
         .with_context(|| format!("writing {}", a.output.display()))?;
@@ -217,14 +247,17 @@ pub(super) async fn run_bundle(a: BundleArgs) -> anyhow::Result<u8> {
     Ok(0)
 }
 
-/// Every entry for `digest` under `cp`, with its proof, showing progress.
+/// Every entry for `digest` under `cp` signed by one of `signers` (all if
+/// empty), with its proof, showing progress.
 async fn candidates(
     client: &mut LogClient,
     digest: &[u8; 32],
     cp: &WitnessedCheckpoint,
+    signers: &[Vec<u8>],
+    max: usize,
 ) -> anyhow::Result<Vec<Candidate>> {
     let bar = entries_bar("fetching entries and proofs");
-    let found = online::candidates(client, digest, cp, |done, total| {
+    let found = online::candidates(client, digest, cp, signers, max, |done, total| {
         bar.set_length(total);
         bar.set_position(done);
     })
