@@ -14,6 +14,13 @@
 //! interval_ms = 1000
 //! timeout_ms = 1000
 //! max_in_flight = 8                    # received gossip checked at once
+//! max_kept = 1000                      # unproven checkpoints kept per log
+//!
+//! [http]
+//! header_read_timeout_ms = 10000       # to receive a request head; keep-alive idle
+//! idle_timeout_ms = 30000              # no byte moving while waiting on the peer
+//! max_connections = 4096               # beyond: wait in the listen backlog
+//! max_add_checkpoint_in_flight = 64    # beyond: 503 with Retry-After
 //!
 //! [[log]]
 //! origin = "log.example/attestlog"
@@ -27,6 +34,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use attestlog_core::note::{KeyType, VerifierKey};
+use attestlog_http::server::{
+    ServerLimits, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS,
+};
 use serde::Deserialize;
 
 use crate::error::WitnessError;
@@ -53,6 +63,9 @@ pub struct ConfigFile {
     /// Gossip settings.
     #[serde(default)]
     pub gossip: GossipConfig,
+    /// HTTP server limits.
+    #[serde(default)]
+    pub http: HttpConfig,
     /// The logs this witness cosigns.
     #[serde(default, rename = "log")]
     pub logs: Vec<LogEntry>,
@@ -78,6 +91,12 @@ pub struct GossipConfig {
     /// up to `timeout_ms`.
     #[serde(default = "default_max_in_flight")]
     pub max_in_flight: usize,
+    /// The most checkpoint notes kept per log without being cosigned or
+    /// proven consistent (received by gossip, or refused by
+    /// add-checkpoint), each reduced to its text and the log's signature
+    /// line. Once a log has this many, no more of its notes are kept.
+    #[serde(default = "default_max_kept")]
+    pub max_kept: usize,
 }
 
 impl Default for GossipConfig {
@@ -87,7 +106,76 @@ impl Default for GossipConfig {
             interval_ms: default_interval_ms(),
             timeout_ms: default_timeout_ms(),
             max_in_flight: default_max_in_flight(),
+            max_kept: default_max_kept(),
         }
+    }
+}
+
+/// `[http]`: limits of the HTTP server against hostile peers (see
+/// [`attestlog_http::server`]).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpConfig {
+    /// Milliseconds to receive a request head, counted from accepting the
+    /// connection or from the previous response (so also the longest a
+    /// keep-alive connection stays idle).
+    pub header_read_timeout_ms: u64,
+    /// Milliseconds without a byte moving either way while the connection
+    /// waits on the peer (a stalled body, an unread response); must exceed
+    /// the slowest answer (a gossip check waits up to `[gossip]
+    /// timeout_ms` per tile).
+    pub idle_timeout_ms: u64,
+    /// Connections open at once; more wait in the listen backlog.
+    pub max_connections: usize,
+    /// add-checkpoint requests checked at once (each holds a blocking
+    /// thread, waits for its log's lock and a synced write); more are
+    /// answered 503 with `Retry-After: 1`.
+    pub max_add_checkpoint_in_flight: usize,
+}
+
+/// The default of `[http] max_add_checkpoint_in_flight`.
+pub const DEFAULT_MAX_ADD_CHECKPOINT_IN_FLIGHT: usize = 64;
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            header_read_timeout_ms: DEFAULT_HEADER_READ_TIMEOUT.as_millis() as u64,
+            idle_timeout_ms: DEFAULT_IDLE_TIMEOUT.as_millis() as u64,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_add_checkpoint_in_flight: DEFAULT_MAX_ADD_CHECKPOINT_IN_FLIGHT,
+        }
+    }
+}
+
+impl HttpConfig {
+    /// The accept loop's limits.
+    pub fn limits(&self) -> ServerLimits {
+        ServerLimits {
+            header_read_timeout: Duration::from_millis(self.header_read_timeout_ms),
+            idle_timeout: Duration::from_millis(self.idle_timeout_ms),
+            max_connections: self.max_connections,
+        }
+    }
+
+    fn check(&self) -> Result<(), WitnessError> {
+        let ms = 100..=3_600_000;
+        if !ms.contains(&self.header_read_timeout_ms) || !ms.contains(&self.idle_timeout_ms) {
+            return Err(WitnessError::Config(
+                "http header_read_timeout_ms and idle_timeout_ms must be 100..=3600000".into(),
+            ));
+        }
+        if !(1..=1_000_000).contains(&self.max_connections) {
+            return Err(WitnessError::Config(
+                "http max_connections must be 1..=1000000".into(),
+            ));
+        }
+        // Each holds one of the runtime's 512 blocking threads.
+        if !(1..=512).contains(&self.max_add_checkpoint_in_flight) {
+            return Err(WitnessError::Config(
+                "http max_add_checkpoint_in_flight must be 1..=512".into(),
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -121,6 +209,10 @@ fn default_max_in_flight() -> usize {
     8
 }
 
+fn default_max_kept() -> usize {
+    crate::witness::DEFAULT_MAX_KEPT
+}
+
 /// A witnessed log, checked.
 #[derive(Clone, Debug)]
 pub struct LogConfig {
@@ -147,11 +239,14 @@ impl ConfigFile {
         if cfg.gossip.interval_ms == 0
             || cfg.gossip.timeout_ms == 0
             || cfg.gossip.max_in_flight == 0
+            || cfg.gossip.max_kept == 0
         {
             return Err(WitnessError::Config(
-                "gossip interval_ms, timeout_ms and max_in_flight must be positive".into(),
+                "gossip interval_ms, timeout_ms, max_in_flight and max_kept must be positive"
+                    .into(),
             ));
         }
+        cfg.http.check()?;
         for peer in &cfg.gossip.peers {
             check_http_url(peer)?;
         }
@@ -240,6 +335,9 @@ mod tests {
         assert_eq!(cfg.interval(), Duration::from_millis(50));
         assert_eq!(cfg.timeout(), Duration::from_millis(1000));
         assert_eq!(cfg.gossip.max_in_flight, 8);
+        assert_eq!(cfg.gossip.max_kept, 1000);
+        assert_eq!(cfg.http.limits(), ServerLimits::default());
+        assert_eq!(cfg.http.max_add_checkpoint_in_flight, 64);
     }
 
     #[test]
@@ -251,6 +349,11 @@ mod tests {
             format!("{base}submission_prefix = \"w\"\n"),
             format!("{base}[gossip]\npeers = [\"https://x\"]\n"),
             format!("{base}[gossip]\nmax_in_flight = 0\n"),
+            format!("{base}[gossip]\nmax_kept = 0\n"),
+            format!("{base}[http]\nheader_read_timeout_ms = 0\n"),
+            format!("{base}[http]\nmax_connections = 0\n"),
+            format!("{base}[http]\nmax_add_checkpoint_in_flight = 0\n"),
+            format!("{base}[http]\nunknown = 1\n"),
             format!("{base}[[log]]\norigin = \"a\"\nkey = \"nope\"\n"),
             format!("{base}[[log]]\norigin = \"a\"\nkey = \"{k}\"\n[[log]]\norigin = \"a\"\nkey = \"{k}\"\n"),
         ] {

@@ -14,19 +14,24 @@
 //! one-line text body naming the failure; a 409 from `add-checkpoint`
 //! carries the stored size as `text/x.tlog.size` instead. `/gossip` and
 //! `/gossip/evidence` answer 429 (`Retry-After: 1`) while `[gossip]
-//! max_in_flight` received messages are being checked.
+//! max_in_flight` received messages are being checked; `add-checkpoint`
+//! answers 503 (`Retry-After: 1`) while `[http]
+//! max_add_checkpoint_in_flight` requests are being checked.
+//!
+//! Connections are accepted by [`attestlog_http::server::serve`], within
+//! the `[http]` limits: a header-read timeout, an idle timeout and a cap
+//! on open connections.
 
 use std::convert::Infallible;
 use std::future::Future;
 use std::sync::Arc;
 
 use attestlog_core::evidence::MAX_EVIDENCE_SIZE;
+use attestlog_http::server::ServerLimits;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
-use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response};
-use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
@@ -56,40 +61,23 @@ pub struct App {
     /// while a gossip message, an evidence file or a rejected checkpoint
     /// is checked; none left means 429.
     pub gossip_slots: Arc<Semaphore>,
+    /// Permits for add-checkpoint (`[http] max_add_checkpoint_in_flight`):
+    /// one is held while a request is checked, cosigned and persisted;
+    /// none left means 503.
+    pub add_checkpoint_slots: Arc<Semaphore>,
+    /// Connection limits (`[http]`).
+    pub limits: ServerLimits,
 }
 
-/// Serves `app` on an already-bound `listener` until `shutdown` completes.
-pub async fn serve(
-    listener: TcpListener,
-    app: Arc<App>,
-    shutdown: impl Future<Output = ()>,
-) -> std::io::Result<()> {
-    tokio::pin!(shutdown);
-    loop {
-        let (stream, peer) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(a) => a,
-                Err(e) => {
-                    tracing::warn!(error = %e, "accept failed");
-                    continue;
-                }
-            },
-            () = &mut shutdown => return Ok(()),
-        };
+/// Serves `app` on an already-bound `listener`, within `app.limits`, until
+/// `shutdown` completes.
+pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<Output = ()>) {
+    let limits = app.limits;
+    let svc = service_fn(move |req| {
         let app = app.clone();
-        tokio::spawn(async move {
-            let svc = service_fn(move |req| {
-                let app = app.clone();
-                async move { Ok::<_, Infallible>(handle(&app, req).await) }
-            });
-            if let Err(e) = http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), svc)
-                .await
-            {
-                tracing::debug!(%peer, error = %e, "connection ended with an error");
-            }
-        });
-    }
+        async move { Ok::<_, Infallible>(handle(&app, req).await) }
+    });
+    attestlog_http::server::serve(listener, limits, svc, shutdown).await;
 }
 
 type Resp = Response<Full<Bytes>>;
@@ -216,9 +204,20 @@ async fn add_checkpoint(app: &App, req: Request<Incoming>) -> Resp {
         Ok(r) => r,
         Err(e) => return error_response(&e),
     };
+    let Ok(permit) = app.add_checkpoint_slots.clone().try_acquire_owned() else {
+        return retry_later(
+            503,
+            "busy: as many add-checkpoint requests as this witness checks at once are \
+             being checked; retry later\n",
+        );
+    };
     let witness = app.witness.clone();
     let note = parsed.checkpoint.clone();
-    match blocking(move || witness.add_checkpoint(&parsed)).await {
+    let cosigned = blocking(move || {
+        let _permit = permit;
+        witness.add_checkpoint(&parsed)
+    });
+    match cosigned.await {
         Ok(c) => {
             tracing::info!(origin = %c.checkpoint.origin, size = c.checkpoint.size, timestamp = c.timestamp, "cosigned");
             respond(200, TEXT, c.signature.to_line())
@@ -271,19 +270,23 @@ async fn evidence(app: &App, id: LogId) -> Resp {
     }
 }
 
-/// The answer when every gossip permit is taken: 429, retry in a second.
-fn busy() -> Resp {
-    let mut r = respond(
-        429,
-        TEXT,
-        "busy: as many gossip messages as this witness checks at once are \
-         being checked; retry later\n",
-    );
+/// `status` with `Retry-After: 1`.
+fn retry_later(status: u16, body: &'static str) -> Resp {
+    let mut r = respond(status, TEXT, body);
     r.headers_mut().insert(
         hyper::header::RETRY_AFTER,
         hyper::header::HeaderValue::from_static("1"),
     );
     r
+}
+
+/// The answer when every gossip permit is taken: 429, retry in a second.
+fn busy() -> Resp {
+    retry_later(
+        429,
+        "busy: as many gossip messages as this witness checks at once are \
+         being checked; retry later\n",
+    )
 }
 
 /// A gossip permit, if one is free.

@@ -24,6 +24,9 @@ pub struct Metrics {
     pub gossip_received: Family<Labels, Counter>,
     /// Failed gossip pushes, by peer.
     pub gossip_push_errors: Family<Labels, Counter>,
+    /// Checkpoint notes kept without being cosigned or proven consistent,
+    /// by origin; at `[gossip] max_kept` no more are kept.
+    pub kept: Family<Labels, Gauge>,
 }
 
 impl Default for Metrics {
@@ -43,6 +46,7 @@ impl Metrics {
             split_view: Family::default(),
             gossip_received: Family::default(),
             gossip_push_errors: Family::default(),
+            kept: Family::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -74,6 +78,12 @@ impl Metrics {
             "gossip_push_errors",
             "Failed gossip pushes, by peer",
             m.gossip_push_errors.clone(),
+        );
+        registry.register(
+            "kept_checkpoints",
+            "Checkpoints kept without being cosigned or proven consistent, by origin \
+             (none more are kept at [gossip] max_kept)",
+            m.kept.clone(),
         );
         Metrics { registry, ..m }
     }

@@ -3,7 +3,7 @@
 //! | column family | key | value |
 //! |---|---|---|
 //! | `latest` | log id (32) | cosignature timestamp (u64) ‖ latest cosigned checkpoint note |
-//! | `kept` | log id (32) ‖ size (u64) ‖ root (32) | a validly signed checkpoint note not cosigned |
+//! | `kept` | log id (32) ‖ size (u64) ‖ root (32) | a checkpoint not cosigned and not proven consistent: its text and the log's signature line only; at most a configured number per log |
 //! | `evidence` | log id (32) | split-view evidence file ([`attestlog_core::evidence`]) |
 //!
 //! The log id is SHA-256 of the origin line, as in the monitoring URL.
@@ -14,7 +14,9 @@
 //! Locking is the caller's job: [`crate::witness::Witness`] holds a per-log
 //! lock around read → verify → write.
 
+use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Mutex;
 
 use attestlog_core::checkpoint::Checkpoint;
 use attestlog_core::note::Note;
@@ -39,6 +41,17 @@ const FAMILIES: [&str; 3] = [CF_LATEST, CF_KEPT, CF_EVIDENCE];
 /// The most kept checkpoints returned per log by [`State::kept`].
 pub const MAX_KEPT_LISTED: usize = 1000;
 
+/// What [`State::keep`] did with a checkpoint note.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kept {
+    /// Stored: it was not kept before.
+    New,
+    /// A note of the same size and root was kept already.
+    Already,
+    /// Not stored: the log has as many kept notes as allowed.
+    Full,
+}
+
 /// The latest checkpoint cosigned for one log.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Latest {
@@ -54,6 +67,9 @@ pub struct Latest {
 /// The RocksDB state. Only one process may open a directory at a time.
 pub struct State {
     db: DB,
+    /// The number of kept notes of each log that has any; held around
+    /// every [`State::keep`] (count → check → write).
+    kept_counts: Mutex<HashMap<LogId, usize>>,
 }
 
 impl State {
@@ -65,8 +81,23 @@ impl State {
         let cfs = FAMILIES
             .iter()
             .map(|name| ColumnFamilyDescriptor::new(*name, Options::default()));
+        let db = DB::open_cf_descriptors(&opts, dir, cfs)?;
+        let mut counts = HashMap::new();
+        {
+            let cf = db.cf_handle(CF_KEPT).ok_or_else(|| {
+                WitnessError::Corrupt(format!("column family {CF_KEPT} is missing"))
+            })?;
+            for item in db.iterator_cf(cf, rocksdb::IteratorMode::Start) {
+                let (k, _) = item?;
+                let id: LogId = k.get(..32).and_then(|p| p.try_into().ok()).ok_or_else(|| {
+                    WitnessError::Corrupt("kept key shorter than a log id".into())
+                })?;
+                *counts.entry(id).or_insert(0) += 1;
+            }
+        }
         Ok(State {
-            db: DB::open_cf_descriptors(&opts, dir, cfs)?,
+            db,
+            kept_counts: Mutex::new(counts),
         })
     }
 
@@ -116,23 +147,46 @@ impl State {
         Ok(max)
     }
 
-    /// Keeps a validly signed checkpoint that was not cosigned (rejected,
-    /// or seen through gossip), because only the signed note proves
-    /// misbehaviour to others. The first note of each (size, root) is
-    /// kept. Durable once this returns; returns whether it was new.
-    pub fn keep(&self, id: &LogId, cp: &Checkpoint, note: &[u8]) -> Result<bool, WitnessError> {
+    /// Keeps a validly signed checkpoint that was not cosigned and not
+    /// proven consistent (refused, or seen through gossip), because only
+    /// the signed note proves misbehaviour to others. The caller passes
+    /// the note with the log's signature line only, so that what is
+    /// stored is bounded by what the log signed. The first note of each
+    /// (size, root) is kept, and at most `max_per_log` per log: once a
+    /// log has that many, nothing more of it is stored (the notes kept
+    /// first stay; a flood never rewrites the disk). Durable once this
+    /// returns.
+    pub fn keep(
+        &self,
+        id: &LogId,
+        cp: &Checkpoint,
+        note: &[u8],
+        max_per_log: usize,
+    ) -> Result<Kept, WitnessError> {
         let cf = self.cf(CF_KEPT)?;
         let mut key = Vec::with_capacity(72);
         key.extend_from_slice(id);
         key.extend_from_slice(&cp.size.to_be_bytes());
         key.extend_from_slice(cp.root.as_bytes());
+        let mut counts = self.kept_counts.lock().unwrap_or_else(|p| p.into_inner());
         if self.db.get_pinned_cf(cf, &key)?.is_some() {
-            return Ok(false);
+            return Ok(Kept::Already);
+        }
+        let count = counts.entry(*id).or_insert(0);
+        if *count >= max_per_log {
+            return Ok(Kept::Full);
         }
         let mut batch = WriteBatch::default();
         batch.put_cf(cf, key, note);
         self.write(batch)?;
-        Ok(true)
+        *count += 1;
+        Ok(Kept::New)
+    }
+
+    /// How many checkpoint notes are kept for a log.
+    pub fn kept_count(&self, id: &LogId) -> usize {
+        let counts = self.kept_counts.lock().unwrap_or_else(|p| p.into_inner());
+        counts.get(id).copied().unwrap_or(0)
     }
 
     /// The kept checkpoint notes of a log, by size (at most
@@ -209,8 +263,13 @@ mod tests {
             assert_eq!(s.latest(&id).unwrap(), None);
             assert_eq!(s.max_timestamp().unwrap(), 0);
             s.put_latest(&id, 77, &n).unwrap();
-            assert!(s.keep(&id, &cp, &n).unwrap());
-            assert!(!s.keep(&id, &cp, &n).unwrap());
+            assert_eq!(s.keep(&id, &cp, &n, 2).unwrap(), Kept::New);
+            assert_eq!(s.keep(&id, &cp, &n, 2).unwrap(), Kept::Already);
+            let (cp2, n2) = note(4, leaf_hash(b"s"));
+            assert_eq!(s.keep(&id, &cp2, &n2, 2).unwrap(), Kept::New);
+            let (cp3, n3) = note(5, leaf_hash(b"t"));
+            assert_eq!(s.keep(&id, &cp3, &n3, 2).unwrap(), Kept::Full);
+            assert_eq!(s.kept_count(&id), 2);
             assert!(s.put_evidence(&id, b"e").unwrap());
             assert!(!s.put_evidence(&id, b"f").unwrap());
         }
@@ -218,7 +277,10 @@ mod tests {
         let l = s.latest(&id).unwrap().unwrap();
         assert_eq!((l.timestamp, l.checkpoint.size), (77, 3));
         assert_eq!(s.max_timestamp().unwrap(), 77);
-        assert_eq!(s.kept(&id).unwrap(), vec![n]);
+        assert_eq!(s.kept_count(&id), 2);
+        assert_eq!(s.kept(&id).unwrap()[0], n);
+        let (cp3, n3) = note(5, leaf_hash(b"t"));
+        assert_eq!(s.keep(&id, &cp3, &n3, 2).unwrap(), Kept::Full);
         assert_eq!(s.kept(&log_id("p")).unwrap(), Vec::<Vec<u8>>::new());
         assert_eq!(s.evidence(&id).unwrap().as_deref(), Some(&b"e"[..]));
     }

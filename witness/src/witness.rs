@@ -20,7 +20,7 @@ use crate::add_checkpoint::AddCheckpointRequest;
 use crate::config::LogConfig;
 use crate::error::WitnessError;
 use crate::metrics::{label, Metrics};
-use crate::state::{log_id, Latest, LogId, State};
+use crate::state::{log_id, Kept, Latest, LogId, State};
 
 /// Where the witness gets proofs between two sizes of a log's tree: the
 /// log's tiles (see [`crate::tiles`]), or a fake in tests.
@@ -50,13 +50,15 @@ pub struct Cosigned {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Observation {
     /// The witness has cosigned nothing for this log yet; the checkpoint
-    /// was kept.
+    /// was kept (with the log's signature only, within `[gossip]
+    /// max_kept`).
     NothingToCompare,
     /// Same size and root as the latest cosigned checkpoint.
     Same,
     /// A proof from the log's tiles shows both in one history.
     Consistent,
-    /// No proof could be obtained or checked; the checkpoint was kept.
+    /// No proof could be obtained or checked; the checkpoint was kept
+    /// (with the log's signature only, within `[gossip] max_kept`).
     Unverified(String),
     /// The two checkpoints cannot be in one history: evidence recorded.
     SplitView,
@@ -93,17 +95,35 @@ pub struct Witness {
     /// (older root, newer root) pairs already proven consistent, so that
     /// peers pushing the same checkpoints every round cost no tile fetches.
     proven: Mutex<HashSet<(Hash, Hash)>>,
+    /// The most checkpoint notes kept per log (`[gossip] max_kept`).
+    max_kept: usize,
     metrics: Metrics,
 }
 
 /// How many proven pairs [`Witness`] remembers before starting over.
 const MAX_PROVEN_PAIRS: usize = 10_000;
 
+/// The default of `[gossip] max_kept`: checkpoint notes kept per log
+/// without being cosigned or proven consistent. A kept note holds the
+/// checkpoint text and the log's signature line only (a few hundred
+/// bytes), so the default costs well under a megabyte per log.
+pub const DEFAULT_MAX_KEPT: usize = 1000;
+
 /// The current time in seconds, never 0.
 fn now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(1, |d| d.as_secs().max(1))
+}
+
+/// `note` reduced to its text and `log_signature` (a verified signature
+/// line by the log's key).
+fn log_signed_only(note: &Note, log_signature: &NoteSignature) -> Result<Vec<u8>, WitnessError> {
+    let mut own =
+        Note::new(note.text()).map_err(|e| WitnessError::MalformedCheckpoint(e.into()))?;
+    own.add_signature(log_signature.clone())
+        .map_err(|e| WitnessError::MalformedCheckpoint(e.into()))?;
+    Ok(own.to_bytes())
 }
 
 impl Witness {
@@ -136,6 +156,10 @@ impl Witness {
                     .get_or_create(&label("origin", &config.origin))
                     .set(1);
             }
+            metrics
+                .kept
+                .get_or_create(&label("origin", &config.origin))
+                .set(state.kept_count(&id) as i64);
             by_id.insert(id, config.origin.clone());
             slots.insert(
                 config.origin.clone(),
@@ -153,8 +177,16 @@ impl Witness {
             state,
             clock: Mutex::new(last),
             proven: Mutex::new(HashSet::new()),
+            max_kept: DEFAULT_MAX_KEPT,
             metrics,
         })
+    }
+
+    /// Keeps at most `max` checkpoint notes per log (default
+    /// [`DEFAULT_MAX_KEPT`]; see [`State::keep`]).
+    pub fn with_max_kept(mut self, max: usize) -> Witness {
+        self.max_kept = max;
+        self
     }
 
     /// The witness's metrics.
@@ -206,7 +238,14 @@ impl Witness {
     }
 
     /// Parses a signed checkpoint and checks origin and log signature.
-    fn open(&self, note_bytes: &[u8]) -> Result<(&LogSlot, Checkpoint, Note), WitnessError> {
+    /// Returns also the note reduced to its text and the log's signature
+    /// line: the only form in which it is ever kept, so that the junk
+    /// signature lines a note may carry (up to 99, of any length) cost no
+    /// disk.
+    fn open(
+        &self,
+        note_bytes: &[u8],
+    ) -> Result<(&LogSlot, Checkpoint, Note, Vec<u8>), WitnessError> {
         let note =
             Note::parse(note_bytes).map_err(|e| WitnessError::MalformedCheckpoint(e.into()))?;
         let cp = Checkpoint::parse(note.text())?;
@@ -220,16 +259,41 @@ impl Witness {
         // signature against the public key(s) it trusts for the checkpoint
         // origin, and it MUST ignore signatures from unknown keys." A
         // trusted key's signature that fails makes the note invalid: 403.
-        note.verify(&[&slot.config.key as &dyn NoteVerifier])
+        let verified = note
+            .verify(&[&slot.config.key as &dyn NoteVerifier])
             .map_err(WitnessError::NoValidLogSignature)?;
-        Ok((slot, cp, note))
+        let own = log_signed_only(&note, verified[0].1)?;
+        Ok((slot, cp, note, own))
+    }
+
+    /// Keeps a checkpoint not cosigned and not proven consistent (see
+    /// [`State::keep`]); `own` is the note with the log's signature only.
+    fn keep(&self, slot: &LogSlot, cp: &Checkpoint, own: &[u8]) -> Result<(), WitnessError> {
+        let kept = self.state.keep(&slot.id, cp, own, self.max_kept)?;
+        let origin = label("origin", &slot.config.origin);
+        match kept {
+            Kept::New => {
+                self.metrics
+                    .kept
+                    .get_or_create(&origin)
+                    .set(self.state.kept_count(&slot.id) as i64);
+            }
+            Kept::Already => {}
+            Kept::Full => tracing::debug!(
+                origin = %slot.config.origin,
+                size = cp.size,
+                max_kept = self.max_kept,
+                "kept checkpoints full for this log: not kept"
+            ),
+        }
+        Ok(())
     }
 
     /// C2SP tlog-witness `add-checkpoint`: verifies the request against
     /// the latest cosigned checkpoint and, if it passes, cosigns and
     /// persists the checkpoint (synced) before returning the cosignature.
     pub fn add_checkpoint(&self, req: &AddCheckpointRequest) -> Result<Cosigned, WitnessError> {
-        let (slot, cp, mut note) = self.open(&req.checkpoint)?;
+        let (slot, cp, mut note, own) = self.open(&req.checkpoint)?;
         // C2SP tlog-witness: "The old size MUST be equal to or lower than
         // the checkpoint size. Otherwise, the witness MUST respond with a
         // "400 Bad Request" HTTP status code."
@@ -264,7 +328,7 @@ impl Witness {
         // hash of the empty tree [...] Otherwise, the witness MUST respond
         // with a "422 Unprocessable Entity" HTTP status code."
         if cp.size == 0 && cp.root != Hash::EMPTY_ROOT {
-            self.state.keep(&slot.id, &cp, &req.checkpoint)?;
+            self.keep(slot, &cp, &own)?;
             return Err(WitnessError::EmptyTreeRoot);
         }
         // C2SP tlog-witness: "If the old size is zero, the consistency proof
@@ -278,9 +342,8 @@ impl Witness {
         // Unprocessable Entity" HTTP status code." (409 before C2SP#280.)
         if let Some(l) = latest.as_ref().filter(|l| l.checkpoint.size == cp.size) {
             if l.checkpoint.root != cp.root {
-                self.state.keep(&slot.id, &cp, &req.checkpoint)?;
-                let ev =
-                    Evidence::same_size(&cp.origin, &slot.config.key, &l.note, &req.checkpoint);
+                self.keep(slot, &cp, &own)?;
+                let ev = Evidence::same_size(&cp.origin, &slot.config.key, &l.note, &own);
                 self.record_split(slot, ev)?;
                 return Err(WitnessError::RootMismatch(cp.size));
             }
@@ -292,7 +355,7 @@ impl Witness {
         // keep the signed note.
         if let Err(e) = verify_consistency(stored_size, cp.size, &stored_root, &cp.root, &req.proof)
         {
-            self.state.keep(&slot.id, &cp, &req.checkpoint)?;
+            self.keep(slot, &cp, &own)?;
             return Err(WitnessError::BadProof(e));
         }
         // C2SP tlog-witness: "The cosignature MUST NOT omit the timestamp,
@@ -325,13 +388,20 @@ impl Witness {
     /// client) with the latest cosigned one; if they differ, asks `source`
     /// for a proof between them. Records split-view evidence when they
     /// cannot be one history. Never cosigns.
+    ///
+    /// Only checkpoints that may prove something are kept (with the log's
+    /// signature line only, within `[gossip] max_kept`): those with
+    /// nothing to compare, those no proof could be obtained for, and those
+    /// of a split view. A checkpoint that is the same as ours or proven
+    /// consistent with it is not stored: every checkpoint the log ever
+    /// signed is public, so anyone could send them all.
     pub fn observe(
         &self,
         note_bytes: &[u8],
         source: &dyn TreeSource,
     ) -> Result<Observation, WitnessError> {
-        let (slot, cp, _) = self.open(note_bytes)?;
-        let verdict = self.observe_opened(slot, &cp, note_bytes, source)?;
+        let (slot, cp, _, own) = self.open(note_bytes)?;
+        let verdict = self.observe_opened(slot, &cp, &own, source)?;
         self.metrics
             .gossip_received
             .get_or_create(&label("verdict", verdict.as_str()))
@@ -339,11 +409,13 @@ impl Witness {
         Ok(verdict)
     }
 
+    /// [`Witness::observe`] of a checked note; `own` is the note with the
+    /// log's signature line only.
     fn observe_opened(
         &self,
         slot: &LogSlot,
         cp: &Checkpoint,
-        note_bytes: &[u8],
+        own: &[u8],
         source: &dyn TreeSource,
     ) -> Result<Observation, WitnessError> {
         let latest = {
@@ -352,17 +424,16 @@ impl Witness {
                 return Ok(Observation::SplitView);
             }
             let Some(latest) = self.state.latest(&slot.id)? else {
-                self.state.keep(&slot.id, cp, note_bytes)?;
+                self.keep(slot, cp, own)?;
                 return Ok(Observation::NothingToCompare);
             };
             let ours = &latest.checkpoint;
             if ours.size == cp.size && ours.root == cp.root {
                 return Ok(Observation::Same);
             }
-            self.state.keep(&slot.id, cp, note_bytes)?;
             if ours.size == cp.size {
-                let ev =
-                    Evidence::same_size(&cp.origin, &slot.config.key, &latest.note, note_bytes);
+                self.keep(slot, cp, own)?;
+                let ev = Evidence::same_size(&cp.origin, &slot.config.key, &latest.note, own);
                 self.record_split(slot, ev)?;
                 return Ok(Observation::SplitView);
             }
@@ -372,9 +443,9 @@ impl Witness {
         // and evidence depends only on the two signed notes.
         let ours = &latest.checkpoint;
         let ((older, older_note), (newer, newer_note)) = if ours.size < cp.size {
-            ((ours, latest.note.as_slice()), (cp, note_bytes))
+            ((ours, latest.note.as_slice()), (cp, own))
         } else {
-            ((cp, note_bytes), (ours, latest.note.as_slice()))
+            ((cp, own), (ours, latest.note.as_slice()))
         };
         let pair = (older.root, newer.root);
         if self
@@ -387,11 +458,15 @@ impl Witness {
         }
         let (prefix_root, proof) = match source.prefix_proof(&slot.config, older.size, newer.size) {
             Ok(p) => p,
-            Err(e) => return Ok(Observation::Unverified(e.to_string())),
+            Err(e) => {
+                self.keep(slot, cp, own)?;
+                return Ok(Observation::Unverified(e.to_string()));
+            }
         };
         if let Err(e) =
             verify_consistency(older.size, newer.size, &prefix_root, &newer.root, &proof)
         {
+            self.keep(slot, cp, own)?;
             return Ok(Observation::Unverified(format!(
                 "the log's tiles do not match its checkpoint of size {}: {e}",
                 newer.size
@@ -405,6 +480,7 @@ impl Witness {
             proven.insert(pair);
             return Ok(Observation::Consistent);
         }
+        self.keep(slot, cp, own)?;
         let ev = Evidence::inconsistent(
             &cp.origin,
             &slot.config.key,
@@ -551,11 +627,14 @@ mod tests {
             );
         }
         assert_eq!(fake.1.load(Ordering::Relaxed), 2);
-        // Tiles that are not the signed tree prove nothing.
+        // Tiles that are not the signed tree prove nothing; the note is
+        // kept without the junk signature lines it came with.
         let b = tree("b", 10, 30);
         let wrong = Fake(a.clone(), AtomicUsize::new(0));
+        let mut padded = signed(&log, &b, 25);
+        padded.extend_from_slice("\u{2014} junk AAAAAAAA\n".repeat(50).as_bytes());
         assert!(matches!(
-            w.observe(&signed(&log, &b, 25), &wrong).unwrap(),
+            w.observe(&padded, &wrong).unwrap(),
             Observation::Unverified(_)
         ));
         assert!(w.evidence(&log_id(ORIGIN)).unwrap().is_none());
@@ -575,6 +654,12 @@ mod tests {
             }),
             Err(WitnessError::SplitView(_))
         ));
-        assert!(w.kept(&log_id(ORIGIN)).unwrap().len() >= 3);
+        // Kept: size 12 (nothing to compare then) and the fork's 25, with
+        // the log's signature only; not the ones proven consistent.
+        let kept = w.kept(&log_id(ORIGIN)).unwrap();
+        assert_eq!(kept.len(), 2);
+        for k in kept {
+            assert_eq!(Note::parse(&k).unwrap().signatures().len(), 1);
+        }
     }
 }

@@ -1,12 +1,20 @@
-//! A minimal HTTP/1.1 client for plain `http://` URLs: one connection per
-//! request, a timeout on the whole exchange, and a limit on the response
-//! body. Everything attestlog exchanges this way is signed, so plain HTTP
-//! loses no integrity; put TLS in front for confidentiality.
+//! HTTP/1.1 for plain `http://` URLs, shared by the log and the witness so
+//! that neither depends on the other:
+//!
+//! * a minimal client ([`request`], [`get`]): one connection per request,
+//!   a timeout on the whole exchange, and a limit on the response body;
+//! * the servers' accept loop ([`server::serve`]), with a header-read
+//!   timeout, an idle timeout and a cap on open connections.
+//!
+//! Everything attestlog exchanges this way is signed, so plain HTTP loses
+//! no integrity; put TLS in front for confidentiality.
 //!
 //! Out of scope: TLS, redirects, connection pooling, retries (callers
-//! decide what a failure means).
+//! decide what a failure means), routing and handlers (each server's own).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+
+pub mod server;
 
 use std::time::Duration;
 

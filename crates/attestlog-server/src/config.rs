@@ -20,6 +20,11 @@
 //! per_key_per_minute = 600             # new entries per signer key, sustained (0: no limit)
 //! per_key_burst = 10000                # new entries per signer key at once
 //!
+//! [http]
+//! header_read_timeout_ms = 10000       # to receive a request head; keep-alive idle
+//! idle_timeout_ms = 30000              # no byte moving while waiting on the peer
+//! max_connections = 4096               # beyond: wait in the listen backlog
+//!
 //! [witnessing]
 //! policy = "witnesses.policy"          # C2SP tlog-policy: witness lines with URLs, quorum
 //! interval_ms = 1000                   # at most one round per interval, only when the tree grew
@@ -30,6 +35,9 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use attestlog_http::server::{
+    ServerLimits, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS,
+};
 use serde::Deserialize;
 
 use crate::rate_limit::RateLimit;
@@ -129,6 +137,43 @@ impl Default for BatchConfig {
     }
 }
 
+/// `[http]`: limits of the HTTP read API against hostile peers (see
+/// [`attestlog_http::server`]).
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpSection {
+    /// Milliseconds to receive a request head, counted from accepting the
+    /// connection or from the previous response (so also the longest a
+    /// keep-alive connection stays idle).
+    pub header_read_timeout_ms: u64,
+    /// Milliseconds without a byte moving either way while the connection
+    /// waits on the peer (a stalled body, an unread response).
+    pub idle_timeout_ms: u64,
+    /// Connections open at once; more wait in the listen backlog.
+    pub max_connections: usize,
+}
+
+impl Default for HttpSection {
+    fn default() -> Self {
+        HttpSection {
+            header_read_timeout_ms: DEFAULT_HEADER_READ_TIMEOUT.as_millis() as u64,
+            idle_timeout_ms: DEFAULT_IDLE_TIMEOUT.as_millis() as u64,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+        }
+    }
+}
+
+impl HttpSection {
+    /// The accept loop's limits.
+    pub fn limits(&self) -> ServerLimits {
+        ServerLimits {
+            header_read_timeout: Duration::from_millis(self.header_read_timeout_ms),
+            idle_timeout: Duration::from_millis(self.idle_timeout_ms),
+            max_connections: self.max_connections,
+        }
+    }
+}
+
 /// `[witnessing]`.
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
@@ -173,6 +218,8 @@ pub struct Config {
     pub batch: BatchConfig,
     /// Admission.
     pub admission: AdmissionConfig,
+    /// HTTP server limits.
+    pub http: HttpSection,
     /// Witnessing.
     pub witnessing: WitnessingSection,
 }
@@ -188,6 +235,7 @@ impl Default for Config {
             hash_cache_mib: 256,
             batch: BatchConfig::default(),
             admission: AdmissionConfig::default(),
+            http: HttpSection::default(),
             witnessing: WitnessingSection::default(),
         }
     }
@@ -253,6 +301,18 @@ impl Config {
                 "batch.queue_limit must be 1..=1000000".into(),
             ));
         }
+        let h = &self.http;
+        let ms = 100..=3_600_000;
+        if !ms.contains(&h.header_read_timeout_ms) || !ms.contains(&h.idle_timeout_ms) {
+            return Err(ConfigError::Invalid(
+                "http.header_read_timeout_ms and http.idle_timeout_ms must be 100..=3600000".into(),
+            ));
+        }
+        if !(1..=1_000_000).contains(&h.max_connections) {
+            return Err(ConfigError::Invalid(
+                "http.max_connections must be 1..=1000000".into(),
+            ));
+        }
         let w = &self.witnessing;
         if !(10..=3_600_000).contains(&w.interval_ms) || !(10..=60_000).contains(&w.timeout_ms) {
             return Err(ConfigError::Invalid(
@@ -289,7 +349,21 @@ mod tests {
         assert_eq!(c.origin, "example.org/log");
         assert_eq!(c.batch.max_entries, 10);
         assert_eq!(c.batch.queue_limit, 4096);
+        assert_eq!(c.http.limits(), ServerLimits::default());
         c.validate().unwrap();
+        let http: Config =
+            toml::from_str("[http]\nheader_read_timeout_ms = 500\nmax_connections = 2\n").unwrap();
+        http.validate().unwrap();
+        assert_eq!(http.http.limits().max_connections, 2);
+        for bad in [
+            "[http]\nheader_read_timeout_ms = 0\n",
+            "[http]\nidle_timeout_ms = 99\n",
+            "[http]\nmax_connections = 0\n",
+        ] {
+            let c: Config = toml::from_str(bad).unwrap();
+            assert!(c.validate().is_err(), "{bad}");
+        }
+        assert!(toml::from_str::<Config>("[http]\nmax_conns = 1\n").is_err());
         assert!(
             toml::from_str::<Config>("orign = \"x\"").is_err(),
             "unknown keys are errors"

@@ -10,19 +10,22 @@
 //!
 //! A tile is served only if all its hashes are in the published tree;
 //! otherwise 404, as tlog-tiles asks.
+//!
+//! Connections are accepted by [`attestlog_http::server::serve`], within
+//! the `[http]` limits: a header-read timeout, an idle timeout and a cap
+//! on open connections.
 
 use std::convert::Infallible;
 use std::future::Future;
 use std::sync::Arc;
 
 use attestlog_core::tile::{encode_entry_bundle, read_tile, Tile, TilePath, TILE_WIDTH};
+use attestlog_http::server::ServerLimits;
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
 use hyper::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
-use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
 use crate::limits::MAX_HTTP_PATH;
@@ -35,41 +38,18 @@ pub const HEALTH_MAX_AGE_SECS: u64 = 30;
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 const PARTIAL: &str = "public, max-age=60";
 
-/// Serves HTTP on `listener` until `shutdown` completes.
+/// Serves HTTP on `listener`, within `limits`, until `shutdown` completes.
 pub async fn serve(
     listener: TcpListener,
     state: Arc<LogState>,
+    limits: ServerLimits,
     shutdown: impl Future<Output = ()>,
 ) {
-    tokio::pin!(shutdown);
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => {
-                let (stream, _) = match accepted {
-                    Ok(a) => a,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "http accept failed");
-                        continue;
-                    }
-                };
-                let _ = stream.set_nodelay(true);
-                let state = state.clone();
-                tokio::spawn(async move {
-                    let svc = service_fn(move |req| {
-                        let state = state.clone();
-                        async move { Ok::<_, Infallible>(handle(&state, &req)) }
-                    });
-                    if let Err(e) = http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), svc)
-                        .await
-                    {
-                        tracing::debug!(error = %e, "http connection ended with an error");
-                    }
-                });
-            }
-            () = &mut shutdown => break,
-        }
-    }
+    let svc = service_fn(move |req| {
+        let state = state.clone();
+        async move { Ok::<_, Infallible>(handle(&state, &req)) }
+    });
+    attestlog_http::server::serve(listener, limits, svc, shutdown).await;
 }
 
 fn respond(

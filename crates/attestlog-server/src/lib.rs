@@ -164,6 +164,8 @@ pub struct Log {
     pub witnessing: Option<witnessing::WitnessingConfig>,
     /// Per-key submission rate limit, if any.
     pub rate_limit: Option<rate_limit::RateLimit>,
+    /// Limits of the HTTP read API's connections (`[http]`).
+    pub http_limits: attestlog_http::server::ServerLimits,
 }
 
 /// Runs the log until `shutdown` completes or the sequencer stops after a
@@ -185,6 +187,7 @@ pub async fn serve(
         sequencer: sequencer_config,
         witnessing,
         rate_limit,
+        http_limits,
     } = log;
     let (handle, thread) = sequencer::start(state.clone(), key, sequencer_config);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -234,7 +237,12 @@ pub async fn serve(
         .max_decoding_message_size(MAX_REQUEST_BYTES)
         .max_encoding_message_size(MAX_RESPONSE_BYTES);
 
-    let http_task = tokio::spawn(http::serve(http, state.clone(), stopped(stop_rx.clone())));
+    let http_task = tokio::spawn(http::serve(
+        http,
+        state.clone(),
+        http_limits,
+        stopped(stop_rx.clone()),
+    ));
     let grpc_result = tonic::transport::Server::builder()
         // Bounds per connection: streams in flight (a client wanting more
         // opens another connection) and time per call (Submit waits at

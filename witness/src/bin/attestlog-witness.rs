@@ -173,12 +173,10 @@ async fn run(
     let key = read_key(key_file.as_deref().unwrap_or(&cfg.key_file), &cfg.name)?;
     let dir = data_dir.unwrap_or_else(|| cfg.data_dir.clone());
     let state = State::open(&dir).with_context(|| format!("opening state in {}", dir.display()))?;
-    let witness = Arc::new(Witness::new(
-        key,
-        cfg.log_configs()?,
-        state,
-        Metrics::new(),
-    )?);
+    let witness = Arc::new(
+        Witness::new(key, cfg.log_configs()?, state, Metrics::new())?
+            .with_max_kept(cfg.gossip.max_kept),
+    );
     let listener = tokio::net::TcpListener::bind(listen.unwrap_or(cfg.listen))
         .await
         .context("binding the listen address")?;
@@ -204,6 +202,10 @@ async fn run(
         submission_prefix: cfg.submission_prefix.clone(),
         monitoring_prefix: cfg.monitoring_prefix.clone(),
         gossip_slots: Arc::new(tokio::sync::Semaphore::new(cfg.gossip.max_in_flight)),
+        add_checkpoint_slots: Arc::new(tokio::sync::Semaphore::new(
+            cfg.http.max_add_checkpoint_in_flight,
+        )),
+        limits: cfg.http.limits(),
     });
     let gossip = tokio::spawn(gossip::run(
         witness,
@@ -211,7 +213,7 @@ async fn run(
         cfg.interval(),
         cfg.timeout(),
     ));
-    serve(listener, app, shutdown_signal()).await?;
+    serve(listener, app, shutdown_signal()).await;
     gossip.abort();
     tracing::info!("attestlog-witness stopped");
     Ok(())

@@ -110,6 +110,8 @@ pub fn body(old: u64, proof: &[Hash], note: &[u8]) -> Vec<u8> {
 pub struct Reply {
     pub status: u16,
     pub content_type: String,
+    /// The `Retry-After` header, if any.
+    pub retry_after: Option<String>,
     pub body: Vec<u8>,
 }
 
@@ -148,11 +150,13 @@ pub fn try_http(addr: SocketAddr, method: &str, path: &str, body: &[u8]) -> std:
         .and_then(|c| c.parse().ok())
         .ok_or_else(|| std::io::Error::other("no status"))?;
     let mut content_type = String::new();
+    let mut retry_after = None;
     let mut chunked = false;
     for l in lines {
         if let Some((k, v)) = l.split_once(':') {
             match k.trim().to_ascii_lowercase().as_str() {
                 "content-type" => content_type = v.trim().to_owned(),
+                "retry-after" => retry_after = Some(v.trim().to_owned()),
                 "transfer-encoding" => chunked = v.trim().eq_ignore_ascii_case("chunked"),
                 _ => {}
             }
@@ -163,8 +167,77 @@ pub fn try_http(addr: SocketAddr, method: &str, path: &str, body: &[u8]) -> std:
     Ok(Reply {
         status,
         content_type,
+        retry_after,
         body,
     })
+}
+
+/// A keep-alive HTTP/1.1 connection: many requests, one after another, on
+/// one TCP connection (responses must carry `Content-Length`, as the
+/// witness's do).
+pub struct KeepAlive {
+    addr: SocketAddr,
+    reader: BufReader<TcpStream>,
+}
+
+impl KeepAlive {
+    pub fn connect(addr: SocketAddr) -> std::io::Result<KeepAlive> {
+        let s = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
+        s.set_read_timeout(Some(Duration::from_secs(15)))?;
+        s.set_write_timeout(Some(Duration::from_secs(15)))?;
+        s.set_nodelay(true)?;
+        Ok(KeepAlive {
+            addr,
+            reader: BufReader::new(s),
+        })
+    }
+
+    pub fn request(&mut self, method: &str, path: &str, body: &[u8]) -> std::io::Result<Reply> {
+        let mut req = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Length: {}\r\n\r\n",
+            self.addr,
+            body.len()
+        )
+        .into_bytes();
+        req.extend_from_slice(body);
+        self.reader.get_mut().write_all(&req)?;
+        let mut line = String::new();
+        self.reader.read_line(&mut line)?;
+        let status = line
+            .split(' ')
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .ok_or_else(|| std::io::Error::other(format!("no status in {line:?}")))?;
+        let (mut content_type, mut retry_after, mut length) = (String::new(), None, 0usize);
+        loop {
+            let mut h = String::new();
+            if self.reader.read_line(&mut h)? == 0 {
+                return Err(std::io::Error::other("connection closed in the headers"));
+            }
+            if h == "\r\n" {
+                break;
+            }
+            if let Some((k, v)) = h.split_once(':') {
+                let v = v.trim();
+                match k.trim().to_ascii_lowercase().as_str() {
+                    "content-type" => content_type = v.to_owned(),
+                    "retry-after" => retry_after = Some(v.to_owned()),
+                    "content-length" => {
+                        length = v.parse().map_err(std::io::Error::other)?;
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let mut body = vec![0; length];
+        self.reader.read_exact(&mut body)?;
+        Ok(Reply {
+            status,
+            content_type,
+            retry_after,
+            body,
+        })
+    }
 }
 
 fn dechunk(mut b: &[u8]) -> Vec<u8> {
@@ -271,6 +344,9 @@ pub struct WitnessSetup {
     pub listen: String,
     pub gossip_interval_ms: u64,
     pub gossip_max_in_flight: usize,
+    /// Appended to the configuration file as it is (e.g. an `[http]`
+    /// table).
+    pub extra_config: String,
 }
 
 impl WitnessSetup {
@@ -283,6 +359,7 @@ impl WitnessSetup {
             listen: "127.0.0.1:0".into(),
             gossip_interval_ms: 200,
             gossip_max_in_flight: 8,
+            extra_config: String::new(),
         }
     }
 
@@ -332,6 +409,7 @@ impl WitnessProc {
                 cfg.push_str(&format!("tiles_url = \"{t}\"\n"));
             }
         }
+        cfg.push_str(&setup.extra_config);
         let config = dir.join("witness.toml");
         std::fs::write(&config, cfg).expect("config");
         Self::spawn(dir, &config)
@@ -395,6 +473,11 @@ impl WitnessProc {
 
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// The witness's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     pub fn add(&self, body: &[u8]) -> Reply {

@@ -369,6 +369,7 @@ async fn serve(c: Config, ready_file: Option<PathBuf>) -> anyhow::Result<()> {
         sequencer: c.sequencer(),
         witnessing,
         rate_limit: c.admission.rate_limit(),
+        http_limits: c.http.limits(),
     };
     attestlog_server::serve(log, grpc, http, shutdown).await?;
     tracing::info!("stopped");
