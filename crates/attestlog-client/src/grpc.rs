@@ -7,7 +7,7 @@
 use attestlog_core::Hash;
 use attestlog_proto::v1 as pb;
 use attestlog_proto::v1::log_client::LogClient as PbClient;
-use tonic::transport::Channel;
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
 
 use crate::error::ClientError;
 
@@ -53,6 +53,22 @@ pub enum SearchKey {
     SubjectName(String),
 }
 
+/// A transport error and its causes on one line (TLS failures say what is
+/// wrong only in their sources), each said once.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        cause = c.source();
+    }
+    out
+}
+
 fn hashes(list: Vec<Vec<u8>>, what: &str) -> Result<Vec<Hash>, ClientError> {
     list.iter()
         .map(|h| {
@@ -63,17 +79,40 @@ fn hashes(list: Vec<Vec<u8>>, what: &str) -> Result<Vec<Hash>, ClientError> {
 }
 
 impl LogClient {
-    /// Connects to `endpoint` (e.g. `http://127.0.0.1:7300`).
+    /// Connects to `endpoint` (e.g. `http://127.0.0.1:7300`, or
+    /// `https://log.example.org` over TLS trusting the system's CA
+    /// certificates).
     pub async fn connect(endpoint: &str) -> Result<LogClient, ClientError> {
-        let inner =
-            PbClient::connect(endpoint.to_owned())
-                .await
-                .map_err(|e| ClientError::Connect {
-                    endpoint: endpoint.to_owned(),
-                    reason: e.to_string(),
-                })?;
+        LogClient::connect_trusting(endpoint, None).await
+    }
+
+    /// [`LogClient::connect`], also trusting the CA certificates in
+    /// `ca_pem` (PEM) for an `https://` endpoint — a log whose certificate
+    /// is not issued by a CA the system trusts.
+    pub async fn connect_trusting(
+        endpoint: &str,
+        ca_pem: Option<&[u8]>,
+    ) -> Result<LogClient, ClientError> {
+        let failed = |reason: String| ClientError::Connect {
+            endpoint: endpoint.to_owned(),
+            reason,
+        };
+        let mut e =
+            Endpoint::from_shared(endpoint.to_owned()).map_err(|e| failed(e.to_string()))?;
+        if endpoint.starts_with("https://") {
+            let mut tls = ClientTlsConfig::new().with_native_roots();
+            if let Some(pem) = ca_pem {
+                tls = tls.ca_certificate(Certificate::from_pem(pem));
+            }
+            e = e.tls_config(tls).map_err(|e| failed(e.to_string()))?;
+        } else if ca_pem.is_some() {
+            return Err(failed(
+                "a CA certificate was given for a plain http:// endpoint; use https://".into(),
+            ));
+        }
+        let channel = e.connect().await.map_err(|e| failed(error_chain(&e)))?;
         Ok(LogClient {
-            inner: inner.max_decoding_message_size(16 << 20),
+            inner: PbClient::new(channel).max_decoding_message_size(16 << 20),
         })
     }
 

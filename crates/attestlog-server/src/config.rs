@@ -19,6 +19,10 @@
 //! keyring = "keys/"                    # file or directory, for "keyring"
 //! per_key_per_minute = 600             # new entries per signer key, sustained (0: no limit)
 //! per_key_burst = 10000                # new entries per signer key at once
+//! max_signature_age_secs = 86400       # refuse older signatures (default: 86400 for open, off for keyring; 0: off)
+//! threads = 2                          # submissions checked at once (default: one per core)
+//! queue = 1024                         # submissions waiting to be checked; beyond: RESOURCE_EXHAUSTED
+//! time_budget_ms = 2000                # most time one submission may take to check
 //!
 //! [http]
 //! header_read_timeout_ms = 10000       # to receive a request head; keep-alive idle
@@ -29,6 +33,10 @@
 //! policy = "witnesses.policy"          # C2SP tlog-policy: witness lines with URLs, quorum
 //! interval_ms = 1000                   # at most one round per interval, only when the tree grew
 //! timeout_ms = 1000                    # per witness request
+//!
+//! [tls]                                # gRPC over TLS (clients use https://)
+//! cert_file = "tls/cert.pem"           # certificate chain, PEM, leaf first
+//! key_file = "tls/key.pem"             # its private key, PEM
 //! ```
 
 use std::net::SocketAddr;
@@ -40,6 +48,7 @@ use attestlog_http::server::{
 };
 use serde::Deserialize;
 
+use crate::admission::AdmissionLimits;
 use crate::rate_limit::RateLimit;
 use crate::sequencer::SequencerConfig;
 
@@ -91,20 +100,56 @@ pub struct AdmissionConfig {
     pub per_key_per_minute: u32,
     /// New entries one signer key may add at once after being idle.
     pub per_key_burst: u32,
+    /// Signatures created more than this many seconds before the log's
+    /// time are refused; 0: any age. Unset: [`DEFAULT_OPEN_MAX_SIGNATURE_AGE`]
+    /// under `open`, any age under `keyring`.
+    pub max_signature_age_secs: Option<u64>,
+    /// Submissions checked at once (default: one per core).
+    pub threads: usize,
+    /// Submissions waiting to be checked; beyond: RESOURCE_EXHAUSTED.
+    pub queue: usize,
+    /// Most milliseconds one submission may take to check.
+    pub time_budget_ms: u64,
 }
+
+/// The oldest signature the `open` policy accepts by default: one day.
+pub const DEFAULT_OPEN_MAX_SIGNATURE_AGE: Duration = Duration::from_secs(86_400);
 
 impl Default for AdmissionConfig {
     fn default() -> Self {
+        let limits = AdmissionLimits::default();
         AdmissionConfig {
             policy: PolicyKind::default(),
             keyring: None,
             per_key_per_minute: 600,
             per_key_burst: 10_000,
+            max_signature_age_secs: None,
+            threads: limits.threads,
+            queue: limits.queue,
+            time_budget_ms: limits.budget.as_millis() as u64,
         }
     }
 }
 
 impl AdmissionConfig {
+    /// The oldest signature admitted, `None` for any age.
+    pub fn max_signature_age(&self) -> Option<Duration> {
+        match (self.max_signature_age_secs, self.policy) {
+            (Some(0), _) | (None, PolicyKind::Keyring) => None,
+            (Some(secs), _) => Some(Duration::from_secs(secs)),
+            (None, PolicyKind::Open) => Some(DEFAULT_OPEN_MAX_SIGNATURE_AGE),
+        }
+    }
+
+    /// The admission pool's limits.
+    pub fn limits(&self) -> AdmissionLimits {
+        AdmissionLimits {
+            threads: self.threads,
+            queue: self.queue,
+            budget: Duration::from_millis(self.time_budget_ms),
+        }
+    }
+
     /// The per-key rate limit, or `None` when `per_key_per_minute` is 0.
     pub fn rate_limit(&self) -> Option<RateLimit> {
         (self.per_key_per_minute > 0).then_some(RateLimit {
@@ -222,6 +267,19 @@ pub struct Config {
     pub http: HttpSection,
     /// Witnessing.
     pub witnessing: WitnessingSection,
+    /// TLS for the gRPC port.
+    pub tls: TlsSection,
+}
+
+/// `[tls]`: serve gRPC over TLS (clients use `https://` URLs). Both files
+/// or neither; PEM.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct TlsSection {
+    /// The certificate chain, leaf first.
+    pub cert_file: Option<PathBuf>,
+    /// The private key (PKCS#8, PKCS#1 or SEC1).
+    pub key_file: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -237,6 +295,7 @@ impl Default for Config {
             admission: AdmissionConfig::default(),
             http: HttpSection::default(),
             witnessing: WitnessingSection::default(),
+            tls: TlsSection::default(),
         }
     }
 }
@@ -262,6 +321,11 @@ impl Config {
         if let Some(p) = &c.witnessing.policy {
             c.witnessing.policy = Some(base.join(p));
         }
+        for f in [&mut c.tls.cert_file, &mut c.tls.key_file] {
+            if let Some(p) = f {
+                *f = Some(base.join(&*p));
+            }
+        }
         Ok(c)
     }
 
@@ -282,6 +346,16 @@ impl Config {
         if a.per_key_per_minute > 0 && !(1..=10_000_000).contains(&a.per_key_burst) {
             return Err(ConfigError::Invalid(
                 "admission.per_key_burst must be 1..=10000000 when per_key_per_minute is set"
+                    .into(),
+            ));
+        }
+        if !(1..=1024).contains(&a.threads)
+            || !(1..=1_000_000).contains(&a.queue)
+            || !(1..=60_000).contains(&a.time_budget_ms)
+        {
+            return Err(ConfigError::Invalid(
+                "admission.threads must be 1..=1024, admission.queue 1..=1000000 and \
+                 admission.time_budget_ms 1..=60000"
                     .into(),
             ));
         }
@@ -317,6 +391,11 @@ impl Config {
         if !(10..=3_600_000).contains(&w.interval_ms) || !(10..=60_000).contains(&w.timeout_ms) {
             return Err(ConfigError::Invalid(
                 "witnessing.interval_ms must be 10..=3600000 and timeout_ms 10..=60000".into(),
+            ));
+        }
+        if self.tls.cert_file.is_some() != self.tls.key_file.is_some() {
+            return Err(ConfigError::Invalid(
+                "tls.cert_file and tls.key_file go together".into(),
             ));
         }
         if self.admission.policy == PolicyKind::Keyring && self.admission.keyring.is_none() {
@@ -382,6 +461,30 @@ mod tests {
             ..Config::default()
         };
         assert!(keyring.validate().is_err());
+    }
+
+    #[test]
+    fn signature_age_defaults_by_policy() {
+        let open: Config = toml::from_str("").unwrap();
+        assert_eq!(
+            open.admission.max_signature_age(),
+            Some(DEFAULT_OPEN_MAX_SIGNATURE_AGE)
+        );
+        let keyring: Config =
+            toml::from_str("[admission]\npolicy = \"keyring\"\nkeyring = \"k\"\n").unwrap();
+        assert_eq!(keyring.admission.max_signature_age(), None);
+        let off: Config = toml::from_str("[admission]\nmax_signature_age_secs = 0\n").unwrap();
+        assert_eq!(off.admission.max_signature_age(), None);
+        let set: Config = toml::from_str(
+            "[admission]\npolicy = \"keyring\"\nkeyring = \"k\"\nmax_signature_age_secs = 60\n",
+        )
+        .unwrap();
+        assert_eq!(
+            set.admission.max_signature_age(),
+            Some(Duration::from_secs(60))
+        );
+        let zero_threads: Config = toml::from_str("[admission]\nthreads = 0\n").unwrap();
+        assert!(zero_threads.validate().is_err());
     }
 
     #[test]

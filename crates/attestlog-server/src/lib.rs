@@ -20,6 +20,7 @@ pub mod keyfile;
 pub mod limits;
 pub mod metrics;
 pub mod rate_limit;
+pub mod search;
 pub mod sequencer;
 pub mod state;
 pub mod witnessing;
@@ -166,6 +167,10 @@ pub struct Log {
     pub rate_limit: Option<rate_limit::RateLimit>,
     /// Limits of the HTTP read API's connections (`[http]`).
     pub http_limits: attestlog_http::server::ServerLimits,
+    /// How many submissions are checked at once, wait, and for how long.
+    pub admission_limits: admission::AdmissionLimits,
+    /// Serve gRPC over TLS with this certificate and key, if set.
+    pub grpc_tls: Option<tonic::transport::Identity>,
 }
 
 /// Runs the log until `shutdown` completes or the sequencer stops after a
@@ -187,7 +192,9 @@ pub async fn serve(
         sequencer: sequencer_config,
         witnessing,
         rate_limit,
+        admission_limits,
         http_limits,
+        grpc_tls,
     } = log;
     let (handle, thread) = sequencer::start(state.clone(), key, sequencer_config);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -226,7 +233,7 @@ pub async fn serve(
         .map_err(|e| ServerError::Key(format!("reflection descriptor: {e}")))?;
     let service = grpc::LogService::new(
         state.clone(),
-        admission,
+        admission::AdmissionPool::new(admission, admission_limits),
         handle,
         witnessing.is_some(),
         rate_limit,
@@ -243,7 +250,13 @@ pub async fn serve(
         http_limits,
         stopped(stop_rx.clone()),
     ));
-    let grpc_result = tonic::transport::Server::builder()
+    let mut grpc_server = tonic::transport::Server::builder();
+    if let Some(identity) = grpc_tls {
+        grpc_server = grpc_server
+            .tls_config(tonic::transport::ServerTlsConfig::new().identity(identity))
+            .map_err(|e| ServerError::Key(format!("TLS certificate or key: {e}")))?;
+    }
+    let grpc_result = grpc_server
         // Bounds per connection: streams in flight (a client wanting more
         // opens another connection) and time per call (Submit waits at
         // most 30 s for witnesses).

@@ -232,6 +232,10 @@ enum Place {
     Logged(u64),
 }
 
+/// A certificate to store: (primary fingerprint, certificate bytes), as
+/// [`AppendBatch::certificates`] takes it.
+type FingerprintAndCertificate = (Vec<u8>, Vec<u8>);
+
 /// The certificates to write with a batch: for each signer key of the new
 /// entries, the union of the stored copy and every copy submitted in the
 /// batch (`attestlog_attest::merge_stored`), only where that adds to what
@@ -242,18 +246,27 @@ enum Place {
 fn merged_certificates(
     store: &dyn attestlog_store::Store,
     fresh: &[&Job],
-) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
-    // (fingerprint, stored bytes, merged bytes if changed)
-    let mut out: Vec<(Vec<u8>, Option<Vec<u8>>, Option<Vec<u8>>)> = Vec::new();
+) -> Result<Vec<FingerprintAndCertificate>, StoreError> {
+    /// One signer key's certificate: stored, and merged if that changed it.
+    struct Key {
+        fingerprint: Vec<u8>,
+        stored: Option<Vec<u8>>,
+        merged: Option<Vec<u8>>,
+    }
+    let mut out: Vec<Key> = Vec::new();
     for (fpr, submitted) in fresh.iter().filter_map(|j| j.admitted.certificate.as_ref()) {
-        let pos = match out.iter().position(|(f, _, _)| f == fpr) {
+        let pos = match out.iter().position(|k| &k.fingerprint == fpr) {
             Some(p) => p,
             None => {
-                out.push((fpr.clone(), store.certificate(fpr)?, None));
+                out.push(Key {
+                    fingerprint: fpr.clone(),
+                    stored: store.certificate(fpr)?,
+                    merged: None,
+                });
                 out.len() - 1
             }
         };
-        let (_, stored, merged) = &mut out[pos];
+        let Key { stored, merged, .. } = &mut out[pos];
         let Some(base) = merged.as_ref().or(stored.as_ref()) else {
             *merged = Some(submitted.clone());
             continue;
@@ -270,7 +283,7 @@ fn merged_certificates(
     }
     Ok(out
         .into_iter()
-        .filter_map(|(fpr, _, merged)| merged.map(|m| (fpr, m)))
+        .filter_map(|k| k.merged.map(|m| (k.fingerprint, m)))
         .collect())
 }
 

@@ -121,6 +121,11 @@ struct ServeArgs {
     /// New entries one signer key may add at once (default 10000).
     #[arg(long)]
     per_key_burst: Option<u32>,
+    /// Refuse signatures created more than this many seconds before the
+    /// log's time (default 86400 under `open`, no limit under `keyring`;
+    /// 0: no limit).
+    #[arg(long)]
+    max_signature_age_secs: Option<u64>,
     /// Most entries per batch.
     #[arg(long)]
     batch_max_entries: Option<usize>,
@@ -134,6 +139,13 @@ struct ServeArgs {
     /// (`witness <name> <vkey> <url>` lines and a `quorum`).
     #[arg(long)]
     witness_policy: Option<PathBuf>,
+    /// Serve gRPC over TLS with this certificate chain (PEM, leaf first);
+    /// needs --tls-key. Clients then use https:// URLs.
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The TLS certificate's private key (PEM).
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
     /// Once listening, write the bound addresses to this file
     /// (`grpc=<addr>` and `http=<addr>` lines); useful with port 0.
     #[arg(long)]
@@ -189,10 +201,13 @@ fn main() -> anyhow::Result<()> {
                 keyring,
                 per_key_per_minute,
                 per_key_burst,
+                max_signature_age_secs,
                 batch_max_entries,
                 batch_max_wait_ms,
                 queue_limit,
                 witness_policy,
+                tls_cert,
+                tls_key,
                 ready_file,
             } = *args;
             let mut c = match &config {
@@ -233,6 +248,9 @@ fn main() -> anyhow::Result<()> {
             if let Some(v) = per_key_burst {
                 c.admission.per_key_burst = v;
             }
+            if let Some(v) = max_signature_age_secs {
+                c.admission.max_signature_age_secs = Some(v);
+            }
             if let Some(v) = batch_max_entries {
                 c.batch.max_entries = v;
             }
@@ -244,6 +262,10 @@ fn main() -> anyhow::Result<()> {
             }
             if let Some(v) = witness_policy {
                 c.witnessing.policy = Some(v);
+            }
+            if let (Some(cert), Some(key)) = (tls_cert, tls_key) {
+                c.tls.cert_file = Some(cert);
+                c.tls.key_file = Some(key);
             }
             c.validate()?;
             let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -264,7 +286,7 @@ async fn serve(c: Config, ready_file: Option<PathBuf>) -> anyhow::Result<()> {
         )
     })?;
     let admission = match c.admission.policy {
-        PolicyKind::Open => Arc::new(AttestAdmission::open()),
+        PolicyKind::Open => Arc::new(AttestAdmission::open(c.admission.max_signature_age())),
         PolicyKind::Keyring => {
             let path = c
                 .admission
@@ -274,7 +296,10 @@ async fn serve(c: Config, ready_file: Option<PathBuf>) -> anyhow::Result<()> {
             let ring = Keyring::load(&path)
                 .with_context(|| format!("loading keyring {}", path.display()))?;
             tracing::info!(certificates = ring.len(), path = %path.display(), "keyring loaded");
-            Arc::new(AttestAdmission::keyring(Arc::new(ring)))
+            Arc::new(AttestAdmission::keyring(
+                Arc::new(ring),
+                c.admission.max_signature_age(),
+            ))
         }
     };
     std::fs::create_dir_all(&c.data_dir)
@@ -290,6 +315,18 @@ async fn serve(c: Config, ready_file: Option<PathBuf>) -> anyhow::Result<()> {
         budget_mib = c.hash_cache_mib,
         "tree hash cache filled"
     );
+    let grpc_tls = match (&c.tls.cert_file, &c.tls.key_file) {
+        (Some(cert), Some(key)) => {
+            let read = |p: &PathBuf| {
+                std::fs::read(p).with_context(|| format!("reading TLS file {}", p.display()))
+            };
+            Some(tonic::transport::Identity::from_pem(
+                read(cert)?,
+                read(key)?,
+            ))
+        }
+        _ => None,
+    };
     let state = attestlog_server::open_log(store, &c.origin, &key)?;
     let grpc = tokio::net::TcpListener::bind(c.grpc_listen)
         .await
@@ -302,6 +339,7 @@ async fn serve(c: Config, ready_file: Option<PathBuf>) -> anyhow::Result<()> {
         key_id = format_args!("{:08x}", key.verifier().key_id()),
         verifier_key = %key.verifier().to_key_string(),
         grpc = %grpc.local_addr()?,
+        grpc_tls = grpc_tls.is_some(),
         http = %http.local_addr()?,
         size = state.current().size,
         policy = ?c.admission.policy,
@@ -370,6 +408,8 @@ async fn serve(c: Config, ready_file: Option<PathBuf>) -> anyhow::Result<()> {
         witnessing,
         rate_limit: c.admission.rate_limit(),
         http_limits: c.http.limits(),
+        admission_limits: c.admission.limits(),
+        grpc_tls,
     };
     attestlog_server::serve(log, grpc, http, shutdown).await?;
     tracing::info!("stopped");

@@ -6,7 +6,7 @@
 //! holds the command line, `main` and what the subcommands share.
 
 use std::io::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context as _};
@@ -59,9 +59,22 @@ enum Command {
 /// The log to talk to.
 #[derive(Args, Clone)]
 struct LogArgs {
-    /// The log's gRPC endpoint.
+    /// The log's gRPC endpoint: http://HOST:PORT, or https://HOST[:PORT]
+    /// for TLS (the system's CA certificates are trusted; see --log-ca).
     #[arg(long, env = "ATTESTLOG_LOG", default_value = "http://127.0.0.1:7300")]
     log: String,
+    /// PEM file of CA certificates to trust for an https:// log besides
+    /// the system's (e.g. a log with a private CA).
+    #[arg(long, env = "ATTESTLOG_LOG_CA")]
+    log_ca: Option<PathBuf>,
+}
+
+impl LogArgs {
+    /// Connects to the log, with TLS for an https:// endpoint.
+    async fn connect(&self) -> anyhow::Result<attestlog_client::grpc::LogClient> {
+        let ca = self.log_ca.as_deref().map(read).transpose()?;
+        Ok(attestlog_client::grpc::LogClient::connect_trusting(&self.log, ca.as_deref()).await?)
+    }
 }
 
 fn main() -> ExitCode {

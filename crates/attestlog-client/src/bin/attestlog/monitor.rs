@@ -4,7 +4,6 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context as _};
-use attestlog_client::grpc::LogClient;
 use attestlog_client::monitor::{Alert, Monitor, Watch};
 use attestlog_client::state::StateDir;
 use attestlog_client::tiles::HttpTiles;
@@ -88,7 +87,7 @@ pub(super) async fn run(a: MonitorArgs) -> anyhow::Result<u8> {
         .as_deref()
         .map(|u| HttpTiles::new(u, tokio::runtime::Handle::current()));
     let mut m = Monitor::open(policy, &origin, StateDir::open(&a.state_dir)?, watch, tiles)?;
-    let mut client = LogClient::connect(&a.log.log).await?;
+    let mut client = a.log.connect().await?;
     // Shown only for a catch-up of more than one page.
     let mut bar: Option<indicatif::ProgressBar> = None;
     loop {

@@ -3,7 +3,6 @@
 use std::path::PathBuf;
 
 use anyhow::{bail, Context as _};
-use attestlog_client::grpc::LogClient;
 use attestlog_client::submit::{submit_checked, Sent, Trust};
 use attestlog_client::tlog_proof::TlogProof;
 use attestlog_client::ClientError;
@@ -140,7 +139,7 @@ pub(super) async fn run(a: SubmitArgs) -> anyhow::Result<u8> {
         .map(read)
         .transpose()?
         .unwrap_or_default();
-    let mut client = LogClient::connect(&a.log.log).await?;
+    let mut client = a.log.connect().await?;
     let sent = Sent {
         payload: &payload,
         signature: signature.as_deref(),

@@ -155,7 +155,7 @@ pub(super) async fn run(a: VerifyArgs) -> anyhow::Result<u8> {
         let candidates = online::from_bundle(&bundle)?;
         evaluate(&digest, &candidates, &policy, &maintainers, Vec::new())
     } else {
-        let mut client = LogClient::connect(&a.log.log).await?;
+        let mut client = a.log.connect().await?;
         let cp = witnessed(&mut client, &policy, &a.checkpoint).await?;
         if let Some(dir) = &a.state_dir {
             let state = StateDir::open(dir)?;
@@ -206,7 +206,7 @@ pub(super) async fn run(a: VerifyArgs) -> anyhow::Result<u8> {
 pub(super) async fn run_bundle(a: BundleArgs) -> anyhow::Result<u8> {
     let digest = digest_of(&a.artifact)?;
     let policy = load_policy(&a.policy)?;
-    let mut client = LogClient::connect(&a.log.log).await?;
+    let mut client = a.log.connect().await?;
     let cp = witnessed(&mut client, &policy, &a.checkpoint).await?;
     if let Some(dir) = &a.state_dir {
         let state = StateDir::open(dir)?;
