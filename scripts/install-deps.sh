@@ -11,8 +11,10 @@ set -euo pipefail
 #   clang, libclang-dev                 bindgen for RocksDB's C++ bindings
 #   pkg-config                          -sys crates locating system libraries
 #   systemd                             systemd-analyze verify of deploy/*.service
+#   openssl, ca-certificates            a test CA for the gRPC-over-TLS test; the
+#                                       system CAs the client trusts for https://
 # nettle-dev is not needed: sequoia uses its pure-Rust backend (README).
-PACKAGES=(golang-go golang-golang-x-mod-dev gnupg sq protobuf-compiler clang libclang-dev pkg-config systemd)
+PACKAGES=(golang-go golang-golang-x-mod-dev gnupg sq protobuf-compiler clang libclang-dev pkg-config systemd openssl ca-certificates)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
