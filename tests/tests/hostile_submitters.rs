@@ -704,3 +704,104 @@ async fn fat_certificates_do_not_grow_the_server() -> anyhow::Result<()> {
     assert!(kept.userids().count() <= attestlog_attest::MAX_CERT_USER_IDS);
     Ok(())
 }
+
+/// Hole 12 (rate limiter). With room for four keys, a key over its limit
+/// stays over it while new keys come and go: the least recently used key
+/// is forgotten, not every bucket. On a0c9f2b the table was emptied when
+/// full (and its size was not configurable: `--per-key-tracked-max` did
+/// not exist), giving the flooding key a fresh burst; the unit test
+/// `rate_limit::tests::the_table_stays_bounded` shows that at the built-in
+/// size of 100,000 keys.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flooding_key_is_not_forgotten_when_the_table_is_full() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let server = start(
+        dir.path(),
+        &[
+            "--per-key-per-minute",
+            "1",
+            "--per-key-burst",
+            "2",
+            "--per-key-tracked-max",
+            "4",
+        ],
+    )?;
+    let mut c = client(&server).await?;
+    let mut flooder = Maintainer::new("Flooder <flood@example.org>");
+    let mut seed = 0u64;
+    let mut submit = |m: &mut Maintainer| {
+        seed += 1;
+        signed_request(m, &format!("rate-{seed}.tar.gz"), seed)
+    };
+    for _ in 0..2 {
+        c.submit(submit(&mut flooder)).await?;
+    }
+    let refused = c
+        .submit(submit(&mut flooder))
+        .await
+        .expect_err("over the burst");
+    assert_eq!(refused.code(), Code::ResourceExhausted, "{refused:?}");
+    // Three other keys fill the table (four keys with the flooder).
+    let mut others: Vec<Maintainer> = (0..4)
+        .map(|i| Maintainer::new(&format!("Other {i} <o{i}@example.org>")))
+        .collect();
+    for m in &mut others[..3] {
+        c.submit(submit(m)).await?;
+    }
+    // The flooder tries again (refused), so it is the most recently used;
+    // a fifth key arrives and the least recently used one is forgotten.
+    assert!(c.submit(submit(&mut flooder)).await.is_err());
+    c.submit(submit(&mut others[3])).await?;
+    let still = c
+        .submit(submit(&mut flooder))
+        .await
+        .expect_err("the flooder's bucket was reset");
+    assert_eq!(still.code(), Code::ResourceExhausted, "{still:?}");
+    assert_eq!(tree_size(&mut c).await?, 6);
+    Ok(())
+}
+
+/// Hole 10 (v3). A version 3 signature packet is refused by the policy's
+/// packet rule, as Sequoia's own verifier refuses it (the standard policy
+/// rejects v3 signatures made after February 2021). On a0c9f2b the packet
+/// rule was not applied: this one was refused only later, for naming a key
+/// the certificate does not hold, and a v3 signature by the certificate's
+/// key would have been checked like any other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn v3_signatures_are_refused_by_policy() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let server = start(dir.path(), &[])?;
+    let mut c = client(&server).await?;
+    let maintainer = Maintainer::new("V3 <v3@example.org>");
+    let st = statement("v3.tar.gz", &"05".repeat(32));
+    let created = (SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)?
+        .as_secs() as u32)
+        .to_be_bytes();
+    // RFC 4880 §5.2.2: version 3, 5 hashed octets (type 0, creation time),
+    // issuer key ID, algorithm 1 (RSA), hash 8 (SHA-256), digest prefix, one
+    // MPI.
+    let mut body = vec![3, 5, 0x00];
+    body.extend(created);
+    body.extend([0x22; 8]);
+    body.extend([1, 8, 0xAB, 0xCD]);
+    body.extend([0x00, 0x08, 0xFF]);
+    let mut packet = vec![0xC2, body.len() as u8];
+    packet.extend(body);
+    let err = c
+        .submit(pb::SubmitRequest {
+            payload: st,
+            signature: packet,
+            certificate: maintainer.cert.clone(),
+            ..Default::default()
+        })
+        .await
+        .expect_err("v3 refused");
+    assert_eq!(err.code(), Code::InvalidArgument);
+    assert!(
+        err.message().contains("rejected by policy"),
+        "{}",
+        err.message()
+    );
+    Ok(())
+}

@@ -19,6 +19,7 @@
 //! keyring = "keys/"                    # file or directory, for "keyring"
 //! per_key_per_minute = 600             # new entries per signer key, sustained (0: no limit)
 //! per_key_burst = 10000                # new entries per signer key at once
+//! per_key_tracked_max = 100000         # keys tracked; past that the least recently used are forgotten
 //! max_signature_age_secs = 86400       # refuse older signatures (default: 86400 for open, off for keyring; 0: off)
 //! threads = 2                          # submissions checked at once (default: one per core)
 //! queue = 1024                         # submissions waiting to be checked; beyond: RESOURCE_EXHAUSTED
@@ -49,7 +50,7 @@ use attestlog_http::server::{
 use serde::Deserialize;
 
 use crate::admission::AdmissionLimits;
-use crate::rate_limit::RateLimit;
+use crate::rate_limit::{RateLimit, MAX_TRACKED_KEYS};
 use crate::sequencer::SequencerConfig;
 
 /// Why the configuration could not be used.
@@ -100,6 +101,9 @@ pub struct AdmissionConfig {
     pub per_key_per_minute: u32,
     /// New entries one signer key may add at once after being idle.
     pub per_key_burst: u32,
+    /// Most signer keys the rate limit tracks at once; past that the least
+    /// recently used are forgotten.
+    pub per_key_tracked_max: usize,
     /// Signatures created more than this many seconds before the log's
     /// time are refused; 0: any age. Unset: [`DEFAULT_OPEN_MAX_SIGNATURE_AGE`]
     /// under `open`, any age under `keyring`.
@@ -123,6 +127,7 @@ impl Default for AdmissionConfig {
             keyring: None,
             per_key_per_minute: 600,
             per_key_burst: 10_000,
+            per_key_tracked_max: MAX_TRACKED_KEYS,
             max_signature_age_secs: None,
             threads: limits.threads,
             queue: limits.queue,
@@ -155,6 +160,7 @@ impl AdmissionConfig {
         (self.per_key_per_minute > 0).then_some(RateLimit {
             per_minute: self.per_key_per_minute,
             burst: self.per_key_burst,
+            max_keys: self.per_key_tracked_max,
         })
     }
 }
@@ -349,6 +355,11 @@ impl Config {
                     .into(),
             ));
         }
+        if !(1..=10_000_000).contains(&a.per_key_tracked_max) {
+            return Err(ConfigError::Invalid(
+                "admission.per_key_tracked_max must be 1..=10000000".into(),
+            ));
+        }
         if !(1..=1024).contains(&a.threads)
             || !(1..=1_000_000).contains(&a.queue)
             || !(1..=60_000).contains(&a.time_budget_ms)
@@ -494,7 +505,8 @@ mod tests {
             c.admission.rate_limit(),
             Some(RateLimit {
                 per_minute: 600,
-                burst: 10_000
+                burst: 10_000,
+                max_keys: MAX_TRACKED_KEYS,
             })
         );
         let off: Config = toml::from_str("[admission]\nper_key_per_minute = 0\n").unwrap();

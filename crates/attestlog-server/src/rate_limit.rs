@@ -9,7 +9,8 @@
 //! verified signatures reach the limiter, so nobody can spend another
 //! key's tokens with made-up submissions.
 //!
-//! Memory is bounded: at most [`MAX_TRACKED_KEYS`] buckets; past that, the
+//! Memory is bounded: at most [`RateLimit::max_keys`] buckets (default
+//! [`MAX_TRACKED_KEYS`]); past that, the
 //! buckets that have refilled (idle keys) are dropped, and if that is not
 //! enough, the least recently used [`EVICT_FRACTION`] of them: a key that
 //! is busy (such as one flooding the log) is never the one forgotten, so
@@ -19,7 +20,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// Most keys tracked at once.
+/// Most keys tracked at once, by default.
 pub const MAX_TRACKED_KEYS: usize = 100_000;
 
 /// The share of buckets dropped, least recently used first, when every
@@ -34,6 +35,8 @@ pub struct RateLimit {
     pub per_minute: u32,
     /// Entries a key may submit at once after being idle.
     pub burst: u32,
+    /// Most keys tracked at once (at least 1).
+    pub max_keys: usize,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -75,7 +78,8 @@ impl KeyRateLimiter {
     /// available.
     pub fn try_take(&self, key: &[u8], now: Instant) -> Result<(), Duration> {
         let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
-        if !buckets.contains_key(key) && buckets.len() >= MAX_TRACKED_KEYS {
+        let max_keys = self.limit.max_keys.max(1);
+        if !buckets.contains_key(key) && buckets.len() >= max_keys {
             let burst = f64::from(self.limit.burst);
             // Drop the buckets that would be full by now, without
             // touching the others: `at` is when a key was last used, which
@@ -85,7 +89,7 @@ impl KeyRateLimiter {
                 self.refill(&mut refilled, now);
                 refilled.tokens < burst
             });
-            if buckets.len() >= MAX_TRACKED_KEYS {
+            if buckets.len() >= max_keys {
                 evict_least_recently_used(&mut buckets);
             }
         }
@@ -140,7 +144,11 @@ mod tests {
     use super::*;
 
     fn limiter(per_minute: u32, burst: u32) -> KeyRateLimiter {
-        KeyRateLimiter::new(RateLimit { per_minute, burst })
+        KeyRateLimiter::new(RateLimit {
+            per_minute,
+            burst,
+            max_keys: MAX_TRACKED_KEYS,
+        })
     }
 
     #[test]

@@ -121,6 +121,10 @@ struct ServeArgs {
     /// New entries one signer key may add at once (default 10000).
     #[arg(long)]
     per_key_burst: Option<u32>,
+    /// Most signer keys the rate limit tracks at once (default 100000);
+    /// past that the least recently used are forgotten.
+    #[arg(long)]
+    per_key_tracked_max: Option<usize>,
     /// Refuse signatures created more than this many seconds before the
     /// log's time (default 86400 under `open`, no limit under `keyring`;
     /// 0: no limit).
@@ -201,6 +205,7 @@ fn main() -> anyhow::Result<()> {
                 keyring,
                 per_key_per_minute,
                 per_key_burst,
+                per_key_tracked_max,
                 max_signature_age_secs,
                 batch_max_entries,
                 batch_max_wait_ms,
@@ -247,6 +252,9 @@ fn main() -> anyhow::Result<()> {
             }
             if let Some(v) = per_key_burst {
                 c.admission.per_key_burst = v;
+            }
+            if let Some(v) = per_key_tracked_max {
+                c.admission.per_key_tracked_max = v;
             }
             if let Some(v) = max_signature_age_secs {
                 c.admission.max_signature_age_secs = Some(v);
