@@ -6,6 +6,7 @@
 //! (scripts/test.sh does it before `cargo test`).
 #![allow(missing_docs)]
 
+pub mod cli;
 pub mod hostile;
 pub mod load;
 pub mod signing;

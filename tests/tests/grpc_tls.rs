@@ -12,34 +12,13 @@
 //! On a0c9f2b there was no TLS: `--tls-cert` did not exist and `https://`
 //! URLs failed to connect.
 
-use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
+use attestlog_e2e::cli::{attestlog, p, text};
 use attestlog_e2e::signing::Maintainer;
-use attestlog_e2e::{bin, log_keygen, run, statement, LogServer};
+use attestlog_e2e::{log_keygen, run, statement, LogServer};
 
 const ORIGIN: &str = "tls.test/log";
-
-fn attestlog(args: &[&str]) -> Output {
-    Command::new(bin("attestlog"))
-        .args(args)
-        .stdin(std::process::Stdio::null())
-        .output()
-        .expect("run attestlog")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "status {:?}\n--- stdout\n{}--- stderr\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().expect("UTF-8 path")
-}
 
 #[test]
 fn grpc_over_tls() -> anyhow::Result<()> {

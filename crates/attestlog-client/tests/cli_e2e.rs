@@ -23,7 +23,6 @@
 //!    its position and reports only the new entry on the next run.
 
 use std::path::Path;
-use std::process::{Command, Output};
 
 use anyhow::Context as _;
 use attestlog_attest::openpgp::parse::Parse as _;
@@ -31,32 +30,12 @@ use attestlog_attest::openpgp::Cert;
 use attestlog_core::cosignature::cosign;
 use attestlog_core::note::{KeyType, Note, SignerKey};
 use attestlog_core::rand_core::OsRng;
+use attestlog_e2e::cli::{attestlog, p, text};
 use attestlog_e2e::signing::Maintainer;
 use attestlog_e2e::{log_keygen, statement, Gpg, LogServer};
 use sha2::{Digest as _, Sha256};
 
 const ORIGIN: &str = "cli.e2e.test/log";
-
-fn attestlog(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_attestlog"))
-        .args(args)
-        .stdin(std::process::Stdio::null())
-        .output()
-        .expect("run attestlog")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "status {:?}\n--- stdout\n{}--- stderr\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().expect("UTF-8 path")
-}
 
 /// Submits `st` signed detached with `sig` through the CLI, checking the
 /// answer against the log key in `dir/log.vkey`.

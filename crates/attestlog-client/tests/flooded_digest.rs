@@ -15,11 +15,10 @@
 //! entries (each fetched with its proof), and `bundle` had no `--keyring`
 //! (it failed on the 1,000-entry bundle limit).
 
-use std::path::Path;
-use std::process::{Command, Output};
 use std::time::Instant;
 
 use anyhow::Context as _;
+use attestlog_e2e::cli::{attestlog, p, text};
 use attestlog_e2e::load::{connect, start_bulk_log};
 use attestlog_e2e::signing::Maintainer;
 use attestlog_e2e::statement;
@@ -27,27 +26,6 @@ use attestlog_proto::v1 as pb;
 use attestlog_proto::v1::log_client::LogClient;
 
 const UNTRUSTED_ENTRIES: usize = 5_000;
-
-fn attestlog(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_attestlog"))
-        .args(args)
-        .stdin(std::process::Stdio::null())
-        .output()
-        .expect("run attestlog")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "status {:?}\n--- stdout\n{}--- stderr\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().expect("UTF-8 path")
-}
 
 fn request(m: &mut Maintainer, digest_hex: &str) -> pb::SubmitRequest {
     let st = statement("flooded.tar.gz", digest_hex);

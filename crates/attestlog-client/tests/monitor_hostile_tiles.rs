@@ -33,6 +33,7 @@ use anyhow::Context as _;
 use attestlog_attest::openpgp::parse::Parse as _;
 use attestlog_attest::openpgp::Cert;
 use attestlog_client::state::log_id;
+use attestlog_e2e::cli::{p, text};
 use attestlog_e2e::load::{signed_request, signed_requests, start_bulk_log, submit_all};
 use attestlog_e2e::signing::Maintainer;
 use attestlog_e2e::{http_get, LogServer};
@@ -41,19 +42,6 @@ const ORIGIN: &str = "monitor.mirror.test/log";
 
 /// The entry the mirror hides, and the one it shows in its place.
 const HIDDEN: usize = 100;
-
-fn p(path: &Path) -> &str {
-    path.to_str().expect("temporary paths are UTF-8")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "status {:?}\n--- stdout\n{}--- stderr\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
 
 /// Replaces entry `HIDDEN` of a C2SP tlog-tiles entry bundle (big-endian
 /// u16 length, then the entry, for each entry) with a copy of the entry

@@ -30,37 +30,17 @@
 //! first line's key.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 use attestlog_core::checkpoint::Checkpoint;
 use attestlog_core::note::{KeyType, SignerKey, VerifierKey};
 use attestlog_core::rand_core::OsRng;
+use attestlog_e2e::cli::{attestlog, p, text};
 use attestlog_e2e::load::{signed_request, submit_all};
 use attestlog_e2e::signing::Maintainer;
 use attestlog_e2e::{log_keygen, statement, Gpg, LogServer};
 
 const ORIGIN: &str = "submit.checks.test/log";
-
-fn attestlog(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_attestlog"))
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run attestlog")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "status {:?}\n--- stdout\n{}--- stderr\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().expect("temporary paths are UTF-8")
-}
 
 /// A statement for `name`, signed detached by `m`, written to `dir`;
 /// returns the statement, signature and certificate files.
