@@ -24,11 +24,17 @@
 //! signed, such as a newer subkey). The bundled certificate is there so
 //! that a reader can see who signed without fetching anything.
 //!
-//! Serializing a parsed bundle gives back exactly its bytes.
+//! Serializing a parsed bundle gives back exactly its bytes. A bundle
+//! converts to and from the quorum check's [`Candidate`]s
+//! ([`Bundle::from_candidates`], [`Bundle::candidates`]); the check itself
+//! is [`crate::artifact::verify_offline`].
 
+use attestlog_attest::openpgp::parse::Parse as _;
+use attestlog_attest::openpgp::Cert;
 use base64::Engine as _;
 
 use crate::error::ClientError;
+use crate::quorum::Candidate;
 use crate::tlog_proof::{parse_decimal, TlogProof};
 
 /// The first line of a bundle, with its newline.
@@ -178,6 +184,60 @@ impl Bundle {
             out.extend_from_slice(&e.proof);
         }
         out
+    }
+
+    /// Packs candidates (as [`crate::online::candidates`] fetches them)
+    /// into a bundle for `digest`; a candidate without a logged
+    /// certificate gets an empty one.
+    pub fn from_candidates(digest: &[u8; 32], candidates: &[Candidate]) -> Bundle {
+        Bundle {
+            digest: *digest,
+            entries: candidates
+                .iter()
+                .map(|c| BundleEntry {
+                    leaf: c.leaf.clone(),
+                    certificate: c.logged_certificate.clone().unwrap_or_default(),
+                    proof: TlogProof {
+                        extra: None,
+                        index: c.index,
+                        audit_path: c.audit_path.clone(),
+                        checkpoint: c.checkpoint.clone(),
+                    }
+                    .to_bytes(),
+                })
+                .collect(),
+        }
+    }
+
+    /// Reads the candidates back, with no network: each entry's tlog-proof
+    /// must parse, and so must its certificate unless it is empty.
+    pub fn candidates(&self) -> Result<Vec<Candidate>, ClientError> {
+        self.entries
+            .iter()
+            .map(|e| {
+                let p = e.tlog_proof()?;
+                let logged_certificate = if e.certificate.is_empty() {
+                    None
+                } else {
+                    // Informational (trust comes from the verifier's keyring),
+                    // but a bundle whose certificate does not parse is corrupt.
+                    Cert::from_bytes(&e.certificate).map_err(|err| {
+                        ClientError::Bundle(format!(
+                            "the certificate of entry {} does not parse: {err}",
+                            p.index
+                        ))
+                    })?;
+                    Some(e.certificate.clone())
+                };
+                Ok(Candidate {
+                    index: p.index,
+                    leaf: e.leaf.clone(),
+                    logged_certificate,
+                    audit_path: p.audit_path,
+                    checkpoint: p.checkpoint,
+                })
+            })
+            .collect()
     }
 }
 

@@ -31,6 +31,19 @@ pub enum ClientError {
         /// What is wrong.
         reason: String,
     },
+    /// A keyring of trusted maintainers could not be loaded.
+    #[error("keyring {path}")]
+    Keyring {
+        /// The keyring file or directory.
+        path: String,
+        /// Why (its message follows in the error's source chain).
+        #[source]
+        source: attestlog_attest::AttestError,
+    },
+    /// A quorum check was asked for with a threshold of 0, which no set of
+    /// attestations could mean.
+    #[error("the threshold must be at least 1")]
+    ZeroThreshold,
     /// The log could not be reached.
     #[error("cannot connect to the log at {endpoint}: {reason}")]
     Connect {
@@ -90,6 +103,14 @@ pub enum ClientError {
     /// A bundle file is malformed.
     #[error("bundle: {0}")]
     Bundle(String),
+    /// A bundle is for another artifact than the one being verified.
+    #[error("the bundle is for sha256:{bundle}, not for sha256:{wanted}")]
+    WrongBundle {
+        /// The bundle's digest (hex).
+        bundle: String,
+        /// The digest being verified (hex).
+        wanted: String,
+    },
     /// A c2sp.org/tlog-proof text is malformed.
     #[error("tlog-proof: {0}")]
     TlogProof(String),

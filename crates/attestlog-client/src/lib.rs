@@ -2,6 +2,9 @@
 //! embeds to decide whether an artifact is trustworthy.
 //!
 //! In scope:
+//! * [`artifact`]: the whole decision `attestlog verify` makes, online
+//!   ([`artifact::verify_online`]) or from a bundle
+//!   ([`artifact::verify_offline`]), for an embedder to call as it is;
 //! * [`policy`]: C2SP tlog-policy files (which logs and witnesses, and the
 //!   witness quorum), and [`witnessed`]: checking a cosigned checkpoint
 //!   against one;
@@ -17,12 +20,15 @@
 //!   answer proves it was logged, under a checkpoint of the trusted log;
 //! * [`trust_file`]: the maintainers file (keyring and threshold).
 //!
-//! Out of scope: command-line parsing and printing (the `attestlog`
-//! binary), running a log or a witness (never a dependency of this crate),
-//! and OpenPGP signing: maintainers sign with their own tools.
+//! Out of scope: command-line parsing, progress bars and printing (the
+//! `attestlog` binary, built with the default `cli` feature; with
+//! `default-features = false` none of its dependencies is compiled),
+//! running a log or a witness (never a dependency of this crate), and
+//! OpenPGP signing: maintainers sign with their own tools.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod artifact;
 pub mod bundle;
 pub mod error;
 pub mod grpc;

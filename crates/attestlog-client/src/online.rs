@@ -8,17 +8,13 @@
 
 use std::collections::HashMap;
 
-use attestlog_attest::openpgp::parse::Parse as _;
-use attestlog_attest::openpgp::Cert;
 use attestlog_attest::{verify_leaf, Keyring, Leaf};
 
-use crate::bundle::{Bundle, BundleEntry};
 use crate::error::ClientError;
 use crate::grpc::{LogClient, SearchKey};
 use crate::policy::Policy;
 use crate::quorum::{display_name, Candidate};
 use crate::report::Conflict;
-use crate::tlog_proof::TlogProof;
 use crate::witnessed::{merge_notes, unverified_size, verify_checkpoint, WitnessedCheckpoint};
 
 /// Fetches the log's checkpoint, joins the cosignatures of any `extra`
@@ -195,57 +191,5 @@ pub fn trusted_signers(keyring: &Keyring) -> Vec<Vec<u8>> {
         .fingerprints()
         .iter()
         .map(|f| f.as_bytes().to_vec())
-        .collect()
-}
-
-/// Packs candidates into an offline bundle.
-pub fn to_bundle(digest: &[u8; 32], candidates: &[Candidate]) -> Bundle {
-    Bundle {
-        digest: *digest,
-        entries: candidates
-            .iter()
-            .map(|c| BundleEntry {
-                leaf: c.leaf.clone(),
-                certificate: c.logged_certificate.clone().unwrap_or_default(),
-                proof: TlogProof {
-                    extra: None,
-                    index: c.index,
-                    audit_path: c.audit_path.clone(),
-                    checkpoint: c.checkpoint.clone(),
-                }
-                .to_bytes(),
-            })
-            .collect(),
-    }
-}
-
-/// Reads candidates back from a bundle, with no network.
-pub fn from_bundle(bundle: &Bundle) -> Result<Vec<Candidate>, ClientError> {
-    bundle
-        .entries
-        .iter()
-        .map(|e| {
-            let p = e.tlog_proof()?;
-            let logged_certificate = if e.certificate.is_empty() {
-                None
-            } else {
-                // Informational (trust comes from the verifier's keyring),
-                // but a bundle whose certificate does not parse is corrupt.
-                Cert::from_bytes(&e.certificate).map_err(|err| {
-                    ClientError::Bundle(format!(
-                        "the certificate of entry {} does not parse: {err}",
-                        p.index
-                    ))
-                })?;
-                Some(e.certificate.clone())
-            };
-            Ok(Candidate {
-                index: p.index,
-                leaf: e.leaf.clone(),
-                logged_certificate,
-                audit_path: p.audit_path,
-                checkpoint: p.checkpoint,
-            })
-        })
         .collect()
 }

@@ -18,6 +18,7 @@
 //! Passing candidates are counted once per primary fingerprint.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use attestlog_attest::openpgp::parse::Parse as _;
 use attestlog_attest::openpgp::{Cert, Fingerprint};
@@ -25,8 +26,10 @@ use attestlog_attest::{verify_leaf, Keyring, Leaf};
 use attestlog_core::proof::verify_inclusion;
 use attestlog_core::{leaf_hash, Hash};
 
+use crate::error::ClientError;
 use crate::policy::Policy;
 use crate::report::{Attestation, Conflict, Rejected, Report, TrustedMaintainer};
+use crate::trust_file::TrustFile;
 use crate::witnessed::verify_checkpoint;
 
 /// One entry to check.
@@ -45,11 +48,44 @@ pub struct Candidate {
 }
 
 /// What the verifier trusts about maintainers.
-pub struct Maintainers<'k> {
+#[derive(Debug)]
+pub struct Maintainers {
     /// Their certificates.
-    pub keyring: &'k Keyring,
-    /// How many distinct maintainers must attest.
+    pub keyring: Keyring,
+    /// How many distinct maintainers must attest (at least 1; a check with
+    /// 0 never passes).
     pub threshold: usize,
+}
+
+impl Maintainers {
+    /// Loads the keyring at `keyring` (a file, or a directory of
+    /// `*.asc`/`*.pgp`/`*.gpg` files) with `threshold`, which must be at
+    /// least 1.
+    pub fn load(keyring: &Path, threshold: usize) -> Result<Maintainers, ClientError> {
+        if threshold == 0 {
+            return Err(ClientError::ZeroThreshold);
+        }
+        Ok(Maintainers {
+            keyring: load_keyring(keyring)?,
+            threshold,
+        })
+    }
+
+    /// Loads the keyring and threshold that a maintainers file names
+    /// ([`crate::trust_file`]).
+    pub fn from_trust_file(path: &Path) -> Result<Maintainers, ClientError> {
+        let t = TrustFile::load(path)?;
+        Maintainers::load(&t.keyring, t.threshold)
+    }
+}
+
+/// Loads a keyring (a file, or a directory of `*.asc`/`*.pgp`/`*.gpg`
+/// files); the error names the path.
+pub fn load_keyring(path: &Path) -> Result<Keyring, ClientError> {
+    Keyring::load(path).map_err(|source| ClientError::Keyring {
+        path: path.display().to_string(),
+        source,
+    })
 }
 
 /// The primary user ID of a certificate, or its fingerprint.
@@ -65,14 +101,14 @@ pub fn evaluate(
     digest: &[u8; 32],
     candidates: &[Candidate],
     policy: &Policy,
-    maintainers: &Maintainers<'_>,
+    maintainers: &Maintainers,
     conflicts: Vec<Conflict>,
 ) -> Report {
     let mut accepted: Vec<Attestation> = Vec::new();
     let mut rejected: Vec<Rejected> = Vec::new();
     let mut checkpoints: BTreeMap<u64, String> = BTreeMap::new();
     for c in candidates {
-        match check_one(digest, c, policy, maintainers.keyring) {
+        match check_one(digest, c, policy, &maintainers.keyring) {
             Ok((a, size, origin)) => {
                 checkpoints.insert(size, origin);
                 accepted.push(a);

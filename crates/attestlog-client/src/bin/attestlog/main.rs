@@ -169,16 +169,6 @@ fn load_policy(path: &Path) -> anyhow::Result<Policy> {
     Policy::parse(&read(path)?).with_context(|| format!("policy {}", path.display()))
 }
 
-fn tiles_url(explicit: &Option<String>, policy: &Policy) -> Option<String> {
-    explicit.clone().or_else(|| {
-        policy.logs.iter().find_map(|l| {
-            l.url_str()
-                .filter(|u| u.starts_with("http://"))
-                .map(str::to_owned)
-        })
-    })
-}
-
 /// A progress bar on stderr for work over entries (hidden when stderr is
 /// not a terminal, so scripts and logs see none of it).
 fn entries_bar(message: impl Into<std::borrow::Cow<'static, str>>) -> indicatif::ProgressBar {

@@ -4,21 +4,14 @@
 use std::path::PathBuf;
 
 use anyhow::{bail, Context as _};
-use attestlog_attest::Keyring;
+use attestlog_client::artifact::{
+    fetch_bundle, verify_offline, verify_online, ArtifactCheck, OnlineSources,
+};
 use attestlog_client::bundle::Bundle;
-use attestlog_client::grpc::LogClient;
-use attestlog_client::online;
-use attestlog_client::policy::Policy;
-use attestlog_client::quorum::{evaluate, Candidate, Maintainers};
-use attestlog_client::state::StateDir;
-use attestlog_client::tiles::HttpTiles;
-use attestlog_client::trust_file::TrustFile;
-use attestlog_client::witnessed::WitnessedCheckpoint;
+use attestlog_client::quorum::{load_keyring, Maintainers};
 use clap::Args;
 
-use super::{
-    digest_of, entries_bar, load_policy, read, report_fork, tiles_url, LogArgs, EXIT_FAIL,
-};
+use super::{digest_of, entries_bar, load_policy, read, report_fork, LogArgs, EXIT_FAIL};
 
 /// Verify that enough trusted maintainers attested an artifact.
 ///
@@ -125,75 +118,46 @@ pub(super) struct BundleArgs {
 pub(super) async fn run(a: VerifyArgs) -> anyhow::Result<u8> {
     let digest = digest_of(&a.artifact)?;
     let policy = load_policy(&a.policy)?;
-    let (keyring_path, threshold) = match (&a.maintainers, &a.keyring) {
-        (Some(file), _) => {
-            let t = TrustFile::load(file)?;
-            (t.keyring, t.threshold)
+    let maintainers = match (&a.maintainers, &a.keyring) {
+        (Some(file), _) => Maintainers::from_trust_file(file)?,
+        (None, Some(keyring)) => {
+            let threshold = a.threshold.unwrap_or(1);
+            if threshold == 0 {
+                bail!("--threshold must be at least 1");
+            }
+            Maintainers::load(keyring, threshold)?
         }
-        (None, Some(k)) => (k.clone(), a.threshold.unwrap_or(1)),
         (None, None) => bail!("give --keyring (and --threshold) or --maintainers"),
     };
-    if threshold == 0 {
-        bail!("--threshold must be at least 1");
-    }
-    let keyring = Keyring::load(&keyring_path)
-        .with_context(|| format!("keyring {}", keyring_path.display()))?;
-    let maintainers = Maintainers {
-        keyring: &keyring,
-        threshold,
+    let check = ArtifactCheck {
+        digest,
+        policy: &policy,
+        maintainers: &maintainers,
     };
     let report = if let Some(path) = &a.bundle {
         // Offline: the bundle and local files only.
         let bundle = Bundle::parse(&read(path)?).with_context(|| format!("{}", path.display()))?;
-        if bundle.digest != digest {
-            bail!(
-                "the bundle is for sha256:{}, not for sha256:{}",
-                hex::encode(bundle.digest),
-                hex::encode(digest)
-            );
-        }
-        let candidates = online::from_bundle(&bundle)?;
-        evaluate(&digest, &candidates, &policy, &maintainers, Vec::new())
+        verify_offline(&check, &bundle)?
     } else {
         let mut client = a.log.connect().await?;
-        let cp = witnessed(&mut client, &policy, &a.checkpoint).await?;
-        if let Some(dir) = &a.state_dir {
-            let state = StateDir::open(dir)?;
-            let tiles = tiles_url(&a.tiles_url, &policy)
-                .map(|u| HttpTiles::new(&u, tokio::runtime::Handle::current()));
-            if let Err(e) = state
-                .advance(
-                    &policy.logs[cp.log].key,
-                    &cp.note,
-                    &mut client,
-                    tiles.as_ref(),
-                )
-                .await
-            {
+        let checkpoints = read_all(&a.checkpoint)?;
+        let sources = OnlineSources {
+            checkpoints: &checkpoints,
+            state_dir: a.state_dir.as_deref(),
+            tiles_url: a.tiles_url.as_deref(),
+        };
+        let bar = entries_bar("fetching entries and proofs");
+        let checked = verify_online(&mut client, &check, &sources, progress(&bar)).await;
+        bar.finish_and_clear();
+        match checked {
+            Ok(report) => report,
+            Err(e) => {
                 if let Some(code) = report_fork(&e, a.evidence_out.as_deref()) {
                     return Ok(code);
                 }
                 return Err(e.into());
             }
         }
-        let trusted = online::trusted_signers(&keyring);
-        let candidates = candidates(
-            &mut client,
-            &digest,
-            &cp,
-            &trusted,
-            attestlog_client::grpc::MAX_SEARCH_RESULTS,
-        )
-        .await?;
-        let conflicts = online::conflicts(
-            &mut client,
-            &digest,
-            &candidates,
-            &keyring,
-            cp.checkpoint.size,
-        )
-        .await?;
-        evaluate(&digest, &candidates, &policy, &maintainers, conflicts)
     };
     if a.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -207,34 +171,26 @@ pub(super) async fn run_bundle(a: BundleArgs) -> anyhow::Result<u8> {
     let digest = digest_of(&a.artifact)?;
     let policy = load_policy(&a.policy)?;
     let mut client = a.log.connect().await?;
-    let cp = witnessed(&mut client, &policy, &a.checkpoint).await?;
-    if let Some(dir) = &a.state_dir {
-        let state = StateDir::open(dir)?;
-        if let Err(e) = state
-            .advance(&policy.logs[cp.log].key, &cp.note, &mut client, None)
-            .await
-        {
-            if let Some(code) = report_fork(&e, None) {
-                return Ok(code);
-            }
-            return Err(e.into());
-        }
-    }
-    let trusted = match &a.keyring {
-        Some(path) => online::trusted_signers(
-            &Keyring::load(path).with_context(|| format!("keyring {}", path.display()))?,
-        ),
-        None => Vec::new(),
+    let checkpoints = read_all(&a.checkpoint)?;
+    let keyring = a.keyring.as_deref().map(load_keyring).transpose()?;
+    let sources = OnlineSources {
+        checkpoints: &checkpoints,
+        state_dir: a.state_dir.as_deref(),
+        tiles_url: None,
     };
-    let candidates = candidates(
+    let bar = entries_bar("fetching entries and proofs");
+    let fetched = fetch_bundle(
         &mut client,
         &digest,
-        &cp,
-        &trusted,
-        attestlog_client::bundle::MAX_BUNDLE_ENTRIES,
+        &policy,
+        &sources,
+        keyring.as_ref(),
+        progress(&bar),
     )
-    .await?;
-    let b = online::to_bundle(&digest, &candidates);
+    .await;
+    bar.finish_and_clear();
+    // A fork or rollback is reported by `main`.
+    let (b, cp) = fetched?;
     std::fs::write(&a.output, b.to_bytes())
         .with_context(|| format!("writing {}", a.output.display()))?;
     eprintln!(
@@ -247,35 +203,19 @@ pub(super) async fn run_bundle(a: BundleArgs) -> anyhow::Result<u8> {
     Ok(0)
 }
 
-/// Every entry for `digest` under `cp` signed by one of `signers` (all if
-/// empty), with its proof, showing progress.
-async fn candidates(
-    client: &mut LogClient,
-    digest: &[u8; 32],
-    cp: &WitnessedCheckpoint,
-    signers: &[Vec<u8>],
-    max: usize,
-) -> anyhow::Result<Vec<Candidate>> {
-    let bar = entries_bar("fetching entries and proofs");
-    let found = online::candidates(client, digest, cp, signers, max, |done, total| {
+/// Shows the library's progress over entries on `bar`, cleared once the
+/// last entry is fetched.
+fn progress(bar: &indicatif::ProgressBar) -> impl FnMut(u64, u64) + '_ {
+    |done, total| {
         bar.set_length(total);
         bar.set_position(done);
-    })
-    .await?;
-    bar.finish_and_clear();
-    Ok(found)
+        if done == total {
+            bar.finish_and_clear();
+        }
+    }
 }
 
-/// The log's latest checkpoint that satisfies `policy`, also considering
-/// the cosigned checkpoint notes in `files` (`--checkpoint`).
-async fn witnessed(
-    client: &mut LogClient,
-    policy: &Policy,
-    files: &[PathBuf],
-) -> anyhow::Result<WitnessedCheckpoint> {
-    let extra = files
-        .iter()
-        .map(|p| read(p))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(online::witnessed_checkpoint(client, policy, &extra).await?)
+/// The cosigned checkpoint notes given with `--checkpoint`.
+fn read_all(files: &[PathBuf]) -> anyhow::Result<Vec<Vec<u8>>> {
+    files.iter().map(|p| read(p)).collect()
 }
