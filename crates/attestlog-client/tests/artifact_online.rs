@@ -25,19 +25,14 @@ use attestlog_client::policy::Policy;
 use attestlog_client::quorum::{load_keyring, Maintainers};
 use attestlog_e2e::load::{signed_request, start_bulk_log, submit_all};
 use attestlog_e2e::signing::Maintainer;
-use attestlog_e2e::statement;
-use attestlog_proto::v1 as pb;
 
-const D: [u8; 32] = [0xd1; 32];
+/// Digest D, as [`signed_request`] makes it from a seed.
+const D_SEED: u64 = 0xd1;
 
-fn request(m: &mut Maintainer, digest: &[u8; 32]) -> pb::SubmitRequest {
-    let st = statement("hello.tar.gz", &hex::encode(digest));
-    pb::SubmitRequest {
-        signature: m.sign(&st),
-        payload: st,
-        certificate: m.cert.clone(),
-        ..Default::default()
-    }
+fn digest(seed: u64) -> [u8; 32] {
+    let mut d = [0; 32];
+    d[24..].copy_from_slice(&seed.to_be_bytes());
+    d
 }
 
 #[test]
@@ -63,10 +58,10 @@ fn the_verify_decision_online_and_from_a_fetched_bundle() -> anyhow::Result<()> 
     rt.block_on(async {
         // 2. One at a time: each answer comes once its entry is logged.
         let requests = vec![
-            request(&mut a, &D),
-            request(&mut u, &D),
-            request(&mut c, &[0xd2; 32]),
-            request(&mut b, &D),
+            signed_request(&mut a, "hello.tar.gz", D_SEED),
+            signed_request(&mut u, "hello.tar.gz", D_SEED),
+            signed_request(&mut c, "hello.tar.gz", D_SEED + 1),
+            signed_request(&mut b, "hello.tar.gz", D_SEED),
             // An unrelated entry, so that the tree is not just these.
             signed_request(&mut u, "unrelated.tar.gz", 7),
         ];
@@ -81,7 +76,7 @@ fn the_verify_decision_online_and_from_a_fetched_bundle() -> anyhow::Result<()> 
         };
         let two = Maintainers::load(&keyring, 2)?;
         let check = ArtifactCheck {
-            digest: D,
+            digest: digest(D_SEED),
             policy: &policy,
             maintainers: &two,
         };
@@ -126,7 +121,7 @@ fn the_verify_decision_online_and_from_a_fetched_bundle() -> anyhow::Result<()> 
         let trusted = load_keyring(&keyring)?;
         let (bundle, cp) = fetch_bundle(
             &mut client,
-            &D,
+            &digest(D_SEED),
             &policy,
             &OnlineSources::default(),
             Some(&trusted),
