@@ -38,7 +38,7 @@ use attestlog_attest::openpgp::Cert;
 use attestlog_attest::{verify_leaf_shared, Leaf};
 use attestlog_core::checkpoint::Checkpoint;
 use attestlog_core::proof::verify_consistency;
-use attestlog_core::{leaf_hash, node_hash, Hash};
+use attestlog_core::{leaf_hash, Frontier};
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
@@ -48,47 +48,6 @@ use crate::online::witnessed_checkpoint;
 use crate::policy::Policy;
 use crate::state::{write_atomic, StateDir};
 use crate::tiles::HttpTiles;
-
-/// The roots of the perfect subtrees covering `[0, size)`, left to right:
-/// enough to append leaves and compute the root of every size reached.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Frontier {
-    size: u64,
-    hashes: Vec<Hash>,
-}
-
-impl Frontier {
-    /// The number of leaves folded in.
-    pub fn size(&self) -> u64 {
-        self.size
-    }
-
-    /// Appends one leaf hash.
-    pub fn push(&mut self, leaf: Hash) {
-        let mut h = leaf;
-        let mut s = self.size;
-        while s & 1 == 1 {
-            // A complete subtree to the left of the same height: merge.
-            let Some(left) = self.hashes.pop() else { break };
-            h = node_hash(&left, &h);
-            s >>= 1;
-        }
-        self.hashes.push(h);
-        self.size += 1;
-    }
-
-    /// The RFC 9162 root of the leaves folded in.
-    pub fn root(&self) -> Hash {
-        let mut it = self.hashes.iter().rev();
-        let Some(mut h) = it.next().copied() else {
-            return Hash::EMPTY_ROOT;
-        };
-        for left in it {
-            h = node_hash(left, &h);
-        }
-        h
-    }
-}
 
 /// What to watch for.
 #[derive(Clone, Debug, Default)]
@@ -127,11 +86,39 @@ pub struct Alert {
     pub message: String,
 }
 
+/// `monitor.json` (see the module documentation).
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 struct Position {
     next_index: u64,
     frontier: Vec<String>,
     names: BTreeMap<String, Vec<String>>,
+}
+
+impl Position {
+    /// The position of `frontier`: its size and its hashes, largest
+    /// subtree first, in base64.
+    fn new(frontier: &Frontier, names: BTreeMap<String, Vec<String>>) -> Position {
+        Position {
+            next_index: frontier.size(),
+            frontier: frontier
+                .hashes()
+                .iter()
+                .map(|h| base64::engine::general_purpose::STANDARD.encode(h.0))
+                .collect(),
+            names,
+        }
+    }
+
+    /// The frontier saved, or why it cannot be one.
+    fn frontier(&self) -> Result<Frontier, String> {
+        let hashes = self
+            .frontier
+            .iter()
+            .map(|h| attestlog_core::proof::parse_base64_hash(h).map_err(|e| e.to_string()))
+            .collect::<Result<Vec<_>, _>>()?;
+        Frontier::from_parts(self.next_index, hashes)
+            .map_err(|e| format!("the frontier does not match the position: {e}"))
+    }
 }
 
 /// A monitor of one log.
@@ -179,7 +166,7 @@ impl Monitor {
 
     /// The next index to read.
     pub fn position(&self) -> u64 {
-        self.frontier.size
+        self.frontier.size()
     }
 
     fn load_position(&mut self) -> Result<(), ClientError> {
@@ -193,34 +180,14 @@ impl Monitor {
             Err(e) => return Err(ClientError::io(&self.position_path, e)),
         };
         let p: Position = serde_json::from_slice(&bytes).map_err(|e| bad(e.to_string()))?;
-        let hashes = p
-            .frontier
-            .iter()
-            .map(|h| attestlog_core::proof::parse_base64_hash(h).map_err(|e| bad(e.to_string())))
-            .collect::<Result<Vec<_>, _>>()?;
-        if hashes.len() != p.next_index.count_ones() as usize {
-            return Err(bad("the frontier does not match the position".into()));
-        }
-        self.frontier = Frontier {
-            size: p.next_index,
-            hashes,
-        };
+        self.frontier = p.frontier().map_err(bad)?;
         self.names = p.names;
         Ok(())
     }
 
     /// Writes the position, under the state directory's lock.
     async fn save_position(&self) -> Result<(), ClientError> {
-        let p = Position {
-            next_index: self.frontier.size,
-            frontier: self
-                .frontier
-                .hashes
-                .iter()
-                .map(|h| base64::engine::general_purpose::STANDARD.encode(h.0))
-                .collect(),
-            names: self.names.clone(),
-        };
+        let p = Position::new(&self.frontier, self.names.clone());
         let bytes = serde_json::to_vec_pretty(&p).map_err(|e| ClientError::State {
             path: self.position_path.display().to_string(),
             reason: e.to_string(),
@@ -246,7 +213,7 @@ impl Monitor {
             .advance(&log_key, &cp.note, client, self.tiles.as_ref())
             .await?;
         let size = cp.checkpoint.size;
-        let start = self.frontier.size;
+        let start = self.frontier.size();
         if size < start {
             // advance() accepted it, so it is an older checkpoint that the
             // log proved to be a prefix of what we have read: nothing new.
@@ -274,9 +241,9 @@ impl Monitor {
         progress: &mut impl FnMut(u64, u64),
     ) -> Result<(), ClientError> {
         let size = cp.size;
-        let start = self.frontier.size;
-        while self.frontier.size < size {
-            let from = self.frontier.size;
+        let start = self.frontier.size();
+        while self.frontier.size() < size {
+            let from = self.frontier.size();
             let page = self.fetch(client, from, size).await?;
             let certs = self.certs_for(client, &page).await;
             let (page, checked) = tokio::task::spawn_blocking(move || {
@@ -289,7 +256,7 @@ impl Monitor {
                 self.alerts_for(from + i as u64, c, on_alert);
                 self.frontier.push(leaf_hash(leaf));
             }
-            let read = self.frontier.size;
+            let read = self.frontier.size();
             if read < size {
                 // Save only a position proven to be a prefix of the signed
                 // tree: the log's consistency proof from the root of what
@@ -514,19 +481,32 @@ fn check_entry(index: u64, bytes: &[u8], cert: &Option<Arc<Cert>>) -> Checked {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use attestlog_core::tree::InMemoryTree;
+    use attestlog_core::node_hash;
+
+    /// Pins `monitor.json`'s frontier as positions saved before the
+    /// frontier moved to the core wrote it: hashes of the perfect subtrees
+    /// of `[0, next_index)`, largest first, in base64; and reads it back.
+    #[test]
+    fn position_frontier_layout_and_round_trip() {
+        let l: Vec<_> = (0..3u32).map(|i| leaf_hash(&i.to_be_bytes())).collect();
+        let f: Frontier = l.iter().copied().collect();
+        let p = Position::new(&f, BTreeMap::new());
+        let b64 = |h: attestlog_core::Hash| base64::engine::general_purpose::STANDARD.encode(h.0);
+        assert_eq!(p.next_index, 3);
+        assert_eq!(p.frontier, vec![b64(node_hash(&l[0], &l[1])), b64(l[2])]);
+        assert_eq!(p.frontier().unwrap(), f);
+        assert_eq!(p.frontier().unwrap().root(), f.root());
+    }
 
     #[test]
-    fn frontier_matches_the_tree() {
-        let mut f = Frontier::default();
-        let mut t = InMemoryTree::new();
-        assert_eq!(f.root(), t.root());
-        for i in 0..300u32 {
-            let h = leaf_hash(&i.to_be_bytes());
-            f.push(h);
-            t.push(h);
-            assert_eq!(f.root(), t.root(), "size {}", i + 1);
-            assert_eq!(f.hashes.len(), f.size.count_ones() as usize);
-        }
+    fn position_with_a_frontier_of_the_wrong_length_is_refused() {
+        let f: Frontier = (0..3u32).map(|i| leaf_hash(&i.to_be_bytes())).collect();
+        let mut p = Position::new(&f, BTreeMap::new());
+        p.next_index = 4;
+        let err = p.frontier().unwrap_err();
+        assert!(err.contains("does not match the position"), "{err}");
+        p.next_index = 3;
+        p.frontier[0] = "not base64".into();
+        assert!(p.frontier().is_err());
     }
 }

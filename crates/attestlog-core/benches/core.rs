@@ -1,4 +1,5 @@
-//! Benchmarks of the pure core: leaf hashing, proof generation and
+//! Benchmarks of the pure core: leaf hashing, the Merkle frontier (the
+//! monitor's and the start-up check's per-leaf cost), proof generation and
 //! verification, signed-note and cosignature verification.
 //!
 //! Run: `cargo bench -p attestlog-core --bench core`. Figures are recorded
@@ -14,8 +15,9 @@ use attestlog_core::note::{KeyType, Note, SignerKey};
 use attestlog_core::proof::{
     prove_consistency, prove_inclusion, verify_consistency, verify_inclusion,
 };
+use attestlog_core::tile::tile_root;
 use attestlog_core::tree::{tree_root, InMemoryTree};
-use attestlog_core::{leaf_hash, Hash};
+use attestlog_core::{leaf_hash, Frontier, Hash};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use sha2::{Digest, Sha256};
 
@@ -38,6 +40,23 @@ fn hashing(c: &mut Criterion) {
     });
     g.bench_function("leaf_hash_1KiB", |b| {
         b.iter(|| leaf_hash(black_box(&entry)))
+    });
+    g.finish();
+}
+
+fn frontier(c: &mut Criterion) {
+    let leaves: Vec<Hash> = (0..1024u64).map(|i| leaf_hash(&i.to_be_bytes())).collect();
+    let mut g = c.benchmark_group("frontier");
+    g.throughput(Throughput::Elements(leaves.len() as u64));
+    g.bench_function("push_1024_leaves_and_root", |b| {
+        b.iter(|| {
+            let f: Frontier = black_box(&leaves).iter().copied().collect();
+            f.root()
+        })
+    });
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("tile_root_256", |b| {
+        b.iter(|| tile_root(black_box(&leaves[..256])))
     });
     g.finish();
 }
@@ -106,6 +125,6 @@ criterion_group! {
         .sample_size(20)
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2));
-    targets = hashing, proofs, notes
+    targets = hashing, frontier, proofs, notes
 }
 criterion_main!(benches);

@@ -106,47 +106,6 @@ pub fn node_hash(left: &Hash, right: &Hash) -> Hash {
     Hash(h.finalize().into())
 }
 
-/// An RFC 6962 interior-node hasher for `rs_merkle`.
-///
-/// `rs_merkle`'s own `Sha256` hasher hashes `left || right` with no domain
-/// prefix, which is **not** RFC 6962; this one prefixes 0x01. Its bottom-up
-/// construction (a lone rightmost node is promoted unchanged) yields the same
-/// root as RFC 9162's "split at the largest power of two" definition. Leaves
-/// must be given to `rs_merkle` already hashed with [`leaf_hash`]; `hash()`
-/// itself is never used on raw entries by this crate.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Rfc6962Hasher;
-
-impl rs_merkle::Hasher for Rfc6962Hasher {
-    type Hash = [u8; HASH_SIZE];
-
-    fn hash(data: &[u8]) -> [u8; HASH_SIZE] {
-        Sha256::digest(data).into()
-    }
-
-    fn concat_and_hash(left: &Self::Hash, right: Option<&Self::Hash>) -> Self::Hash {
-        match right {
-            Some(right) => node_hash(&Hash(*left), &Hash(*right)).0,
-            None => *left,
-        }
-    }
-}
-
-/// The Merkle tree hash of a list of leaf hashes (RFC 9162 `MTH`), computed
-/// in memory with `rs_merkle`. The empty list gives [`Hash::EMPTY_ROOT`].
-///
-/// This holds every level in memory: use it for tiles (256 hashes) and tests,
-/// and [`crate::tree`] for whole logs.
-pub fn root_of_leaf_hashes(leaves: &[Hash]) -> Hash {
-    if leaves.is_empty() {
-        return Hash::EMPTY_ROOT;
-    }
-    let raw: Vec<[u8; HASH_SIZE]> = leaves.iter().map(|h| h.0).collect();
-    let tree = rs_merkle::MerkleTree::<Rfc6962Hasher>::from_leaves(&raw);
-    // A non-empty leaf list always has a root.
-    Hash(tree.root().unwrap_or(Hash::EMPTY_ROOT.0))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -154,7 +113,6 @@ mod tests {
     #[test]
     fn empty_root_is_sha256_of_nothing() {
         assert_eq!(Hash::EMPTY_ROOT.0, <[u8; 32]>::from(Sha256::digest(b"")));
-        assert_eq!(root_of_leaf_hashes(&[]), Hash::EMPTY_ROOT);
     }
 
     #[test]

@@ -2,9 +2,10 @@
 //! witness and the client share.
 //!
 //! In scope: RFC 9162 Merkle hashing and proofs ([`hash`], [`tree`],
-//! [`proof`]), C2SP signed notes ([`note`]), checkpoints ([`checkpoint`]),
-//! `cosignature/v1` witness cosignatures ([`cosignature`]), and tlog-tiles
-//! coordinates, paths, tile hashing and entry bundles ([`tile`]).
+//! [`frontier`], [`proof`]), C2SP signed notes ([`note`]), checkpoints
+//! ([`checkpoint`]), `cosignature/v1` witness cosignatures ([`cosignature`]),
+//! and tlog-tiles coordinates, paths, tile hashing and entry bundles
+//! ([`tile`]).
 //!
 //! Out of scope, by design: I/O of any kind (files, network, clocks: the
 //! caller passes the time), async runtimes, storage, OpenPGP. Randomness is
@@ -16,6 +17,7 @@
 pub mod checkpoint;
 pub mod cosignature;
 pub mod evidence;
+pub mod frontier;
 pub mod hash;
 pub mod note;
 pub mod policy;
@@ -23,5 +25,9 @@ pub mod proof;
 pub mod tile;
 pub mod tree;
 
+#[cfg(test)]
+mod rs_merkle_oracle;
+
+pub use frontier::Frontier;
 pub use hash::{leaf_hash, node_hash, Hash};
 pub use rand_core;

@@ -28,7 +28,8 @@
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
-use crate::hash::{root_of_leaf_hashes, Hash, HASH_SIZE};
+use crate::frontier::Frontier;
+use crate::hash::{Hash, HASH_SIZE};
 use crate::tree::{HashReader, Subtree, MAX_TREE_SIZE};
 
 /// Hashes in a full tile.
@@ -335,9 +336,10 @@ pub fn decode_index(s: &str) -> Option<u64> {
 }
 
 /// The Merkle tree hash of a full tile's 256 hashes, which is the hash one
-/// tile level up. Uses `rs_merkle` with the RFC 6962 node hasher.
+/// tile level up (or of any run of consecutive hashes of one tree level,
+/// aligned at a power of two at least its length).
 pub fn tile_root(hashes: &[Hash]) -> Hash {
-    root_of_leaf_hashes(hashes)
+    hashes.iter().copied().collect::<Frontier>().root()
 }
 
 /// Reads a tile's hashes from a store of subtree hashes and concatenates
@@ -475,6 +477,7 @@ mod tests {
     use super::*;
     use crate::hash::leaf_hash;
     use crate::proof::{prove_consistency, prove_inclusion};
+    use crate::rs_merkle_oracle::rs_merkle_root;
     use crate::tree::{tree_root, InMemoryTree};
 
     #[test]
@@ -601,6 +604,30 @@ mod tests {
         }
     }
 
+    /// Pins `tile_root` (a [`Frontier`] fold since rs_merkle became a test
+    /// oracle) on every span `TileHashReader` hashes: 2^r hashes of one
+    /// tile, r = 1..=8, at every aligned offset, against the stored
+    /// subtree hash and rs_merkle's root.
+    #[test]
+    fn tile_root_of_every_aligned_span_is_the_subtree_hash() {
+        let mut tree = InMemoryTree::new();
+        for i in 0..512u32 {
+            tree.push(leaf_hash(&i.to_be_bytes()));
+        }
+        let tile = Tile::new(0, 1, 256).unwrap();
+        let hashes = tree.read_hashes(&tile.subtrees().unwrap()).unwrap();
+        for r in 1..=8u8 {
+            for (k, span) in hashes.chunks(1 << r).enumerate() {
+                let st = Subtree {
+                    level: r,
+                    index: (256 >> r) + k as u64,
+                };
+                assert_eq!(tile_root(span), tree.subtree(st).unwrap(), "{st:?}");
+                assert_eq!(tile_root(span), rs_merkle_root(span), "{st:?}");
+            }
+        }
+    }
+
     #[test]
     fn proofs_from_tiles_match_proofs_from_store() {
         let mut tree = InMemoryTree::new();
@@ -626,11 +653,12 @@ mod tests {
                 );
             }
         }
-        // A level-1 tile hash is the rs_merkle root of the level-0 tile.
+        // A level-1 tile hash is the root of the level-0 tile's hashes.
         let lvl0 = Tile::new(0, 3, 256).unwrap();
         let h = tree.read_hashes(&lvl0.subtrees().unwrap()).unwrap();
         let up = tree.read_hashes(&[Subtree { level: 8, index: 3 }]).unwrap();
         assert_eq!(tile_root(&h), up[0]);
+        assert_eq!(tile_root(&h), rs_merkle_root(&h));
         // Asking beyond the size fails instead of inventing hashes.
         let tiles = TileHashReader::new(MemTiles(&tree), 300);
         assert!(tiles.read_hashes(&[Subtree::leaf(300)]).is_err());

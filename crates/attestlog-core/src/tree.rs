@@ -10,6 +10,7 @@
 //! [`crate::proof`] plans which subtrees it needs, asks for all of them in one
 //! call, and folds them.
 
+use crate::frontier::Frontier;
 use crate::hash::{node_hash, Hash};
 
 /// The largest tree size this crate accepts: 2^63 leaves.
@@ -129,11 +130,10 @@ pub fn range_hashes<R: HashReader + ?Sized>(
         .collect())
 }
 
-/// The root hash of the tree of the first `size` leaves, read from `reader`.
+/// The root hash of the tree of the first `size` leaves, read from `reader`
+/// (its [`Frontier`], in one call).
 pub fn tree_root<R: HashReader + ?Sized>(reader: &R, size: u64) -> Result<Hash, R::Error> {
-    Ok(range_hashes(reader, &[(0, size)])?
-        .pop()
-        .unwrap_or(Hash::EMPTY_ROOT))
+    Ok(Frontier::read(reader, size)?.root())
 }
 
 /// What appending leaves to a tree produces: every newly completed subtree
@@ -158,38 +158,14 @@ pub fn append_leaves<R: HashReader + ?Sized>(
     size: u64,
     leaves: &[Hash],
 ) -> Result<Appended, R::Error> {
-    let edge = decompose(0, size);
-    let edge_hashes = if edge.is_empty() {
-        Vec::new()
-    } else {
-        reader.read_hashes(&edge)?
-    };
-    // Levels on the stack strictly decrease from bottom to top.
-    let mut stack: Vec<(Subtree, Hash)> = edge.into_iter().zip(edge_hashes).collect();
+    let mut frontier = Frontier::read(reader, size)?;
     let mut hashes = Vec::with_capacity(leaves.len() * 2);
-    for (i, leaf) in leaves.iter().enumerate() {
-        let mut top = (Subtree::leaf(size + i as u64), *leaf);
-        hashes.push(top);
-        while let Some(&(left, left_hash)) = stack.last() {
-            if left.level != top.0.level {
-                break;
-            }
-            stack.pop();
-            top = (
-                Subtree {
-                    level: left.level + 1,
-                    index: left.index / 2,
-                },
-                node_hash(&left_hash, &top.1),
-            );
-            hashes.push(top);
-        }
-        stack.push(top);
+    for leaf in leaves {
+        frontier.push_reporting(*leaf, |subtree, hash| hashes.push((subtree, hash)));
     }
-    let pieces: Vec<Hash> = stack.iter().map(|&(_, h)| h).collect();
     Ok(Appended {
         hashes,
-        root: fold_range(&pieces).unwrap_or(Hash::EMPTY_ROOT),
+        root: frontier.root(),
     })
 }
 
@@ -287,7 +263,8 @@ pub(crate) fn split_point(n: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hash::{leaf_hash, root_of_leaf_hashes};
+    use crate::hash::leaf_hash;
+    use crate::rs_merkle_oracle::rs_merkle_root;
 
     #[test]
     fn split_point_is_largest_power_below() {
@@ -325,7 +302,7 @@ mod tests {
             let leaf = leaf_hash(&i.to_be_bytes());
             leaves.push(leaf);
             tree.push(leaf);
-            assert_eq!(tree.root(), root_of_leaf_hashes(&leaves), "size {}", i + 1);
+            assert_eq!(tree.root(), rs_merkle_root(&leaves), "size {}", i + 1);
         }
     }
 

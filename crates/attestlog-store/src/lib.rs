@@ -24,7 +24,7 @@ pub use memory::MemoryStore;
 pub use rocks::RocksStore;
 
 use attestlog_core::tree::{HashReader, Subtree};
-use attestlog_core::{leaf_hash, Hash};
+use attestlog_core::{leaf_hash, Frontier, Hash};
 
 /// The most entries [`Store::entries`] returns in one call.
 pub const MAX_ENTRIES_PER_READ: u64 = 1024;
@@ -135,7 +135,7 @@ pub trait Store: HashReader<Error = StoreError> + Send + Sync {
         size: u64,
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<Hash, StoreError> {
-        let mut frontier = FrontierRoot::default();
+        let mut frontier = Frontier::new();
         let mut at = 0;
         while at < size {
             let end = (at + MAX_ENTRIES_PER_READ).min(size);
@@ -155,30 +155,5 @@ pub trait Store: HashReader<Error = StoreError> + Send + Sync {
             progress(at, size);
         }
         Ok(frontier.root())
-    }
-}
-
-/// A constant-memory running root: the right edge of a growing tree.
-#[derive(Default)]
-struct FrontierRoot {
-    stack: Vec<(u8, Hash)>,
-}
-
-impl FrontierRoot {
-    fn push(&mut self, leaf: Hash) {
-        let mut top = (0u8, leaf);
-        while let Some(&(level, left)) = self.stack.last() {
-            if level != top.0 {
-                break;
-            }
-            self.stack.pop();
-            top = (level + 1, attestlog_core::node_hash(&left, &top.1));
-        }
-        self.stack.push(top);
-    }
-
-    fn root(&self) -> Hash {
-        let pieces: Vec<Hash> = self.stack.iter().map(|&(_, h)| h).collect();
-        attestlog_core::tree::fold_range(&pieces).unwrap_or(Hash::EMPTY_ROOT)
     }
 }

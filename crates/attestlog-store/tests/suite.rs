@@ -4,7 +4,7 @@
 use attestlog_core::proof::{
     prove_consistency, prove_inclusion, verify_consistency, verify_inclusion,
 };
-use attestlog_core::tree::{append_leaves, tree_root, HashReader as _, Subtree};
+use attestlog_core::tree::{append_leaves, tree_root, HashReader as _, InMemoryTree, Subtree};
 use attestlog_core::{leaf_hash, Hash};
 use attestlog_store::{
     AppendBatch, CachedStore, IndexKey, MemoryStore, NewEntry, RocksStore, Store, StoreError,
@@ -178,6 +178,41 @@ fn cached_store_with_any_budget() {
             assert_eq!(store.min_cached_level(), 0);
         } else {
             assert!(store.min_cached_level() > 0, "budget {budget}");
+        }
+    }
+}
+
+/// Pins `Store::recompute_root` (the start-up check; its running root is
+/// the core's `Frontier` since the store's own copy was removed) at sizes
+/// 0, around powers of two and across a `MAX_ENTRIES_PER_READ` page, on the
+/// memory and RocksDB stores, against the roots of an `InMemoryTree` (its
+/// own level-by-level push, not the frontier's).
+#[test]
+fn recompute_root_matches_the_tree_at_edge_sizes() {
+    let dir = tempfile::tempdir().unwrap();
+    let rocks = RocksStore::open(dir.path()).unwrap();
+    let memory = MemoryStore::new();
+    let total = 1100u64;
+    append(&memory, 0, total);
+    append(&rocks, 0, total);
+    let mut tree = InMemoryTree::new();
+    for i in 0..total {
+        tree.push(leaf_hash(&entry(i).bytes));
+    }
+    let mut sizes: Vec<u64> = (0..=17).collect();
+    for k in 5..=10 {
+        sizes.extend([(1u64 << k) - 1, 1 << k, (1 << k) + 1]);
+    }
+    sizes.push(total);
+    for size in sizes {
+        let want = tree_root(&tree, size).unwrap();
+        for store in [&memory as &dyn Store, &rocks] {
+            let mut last = (0, 0);
+            let got = store.recompute_root(size, &mut |done, of| last = (done, of));
+            assert_eq!(got.unwrap(), want, "size {size}");
+            if size > 0 {
+                assert_eq!(last, (size, size));
+            }
         }
     }
 }
