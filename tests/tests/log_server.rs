@@ -465,7 +465,12 @@ async fn keyring_policy() -> anyhow::Result<()> {
     let server = LogServer::start(
         dir.path(),
         ORIGIN,
-        &["--policy", "keyring", "--keyring", ring.to_str().unwrap()],
+        &[
+            "--admission",
+            "keyring",
+            "--keyring",
+            ring.to_str().unwrap(),
+        ],
     )?;
     let mut client = LogClient::connect(server.endpoint()).await?;
     let st = statement("x", &format!("{:064x}", 5));

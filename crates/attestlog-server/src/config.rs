@@ -1,5 +1,6 @@
 //! The server's TOML configuration. Every field has a default, so a file
-//! only states what differs; command-line flags override the file.
+//! only states what differs; command-line flags override the file (see
+//! [`crate::cli`]).
 //!
 //! ```toml
 //! origin = "localhost/attestlog"       # checkpoint origin = log key name
@@ -15,7 +16,7 @@
 //! queue_limit = 4096                   # admitted entries waiting; beyond: RESOURCE_EXHAUSTED
 //!
 //! [admission]
-//! policy = "open"                      # or "keyring"
+//! policy = "open"                      # or "keyring" (flag: --admission)
 //! keyring = "keys/"                    # file or directory, for "keyring"
 //! per_key_per_minute = 600             # new entries per signer key, sustained (0: no limit)
 //! per_key_burst = 10000                # new entries per signer key at once
@@ -77,8 +78,9 @@ pub enum ConfigError {
     Invalid(String),
 }
 
-/// Admission policies.
-#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+/// Admission policies: who may submit (`[admission] policy`, the flag
+/// `--admission`).
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum PolicyKind {
     /// Any valid certificate may submit.

@@ -2,9 +2,9 @@
 //!
 //! In scope: the start-up integrity check ([`open_log`]), the sequencer
 //! ([`sequencer`]), the gRPC API ([`grpc`]), the C2SP tlog-tiles HTTP read
-//! API with health and metrics ([`http`]), configuration ([`config`]), and
-//! [`serve`], which runs them all on listeners the caller bound (so tests
-//! can bind `127.0.0.1:0`). Out of scope: formats and proofs (the core
+//! API with health and metrics ([`http`]), configuration ([`config`], with
+//! the flags that override it in [`cli`]), and [`serve`], which runs them
+//! all on listeners the caller bound (so tests can bind `127.0.0.1:0`). Out of scope: formats and proofs (the core
 //! crate), OpenPGP rules (the attestation crate), storage layout (the store
 //! crate).
 #![forbid(unsafe_code)]
@@ -12,11 +12,11 @@
 
 pub mod admission;
 pub mod attest_admission;
+pub mod cli;
 pub mod config;
 pub mod error;
 pub mod grpc;
 pub mod http;
-pub mod keyfile;
 pub mod limits;
 pub mod metrics;
 pub mod rate_limit;

@@ -28,7 +28,7 @@ fn help_names_every_subcommand() {
     for word in [
         "--config",
         "--origin",
-        "--policy",
+        "--admission",
         "--keyring",
         "SIGTERM",
         "SIGHUP",
@@ -112,7 +112,7 @@ fn bad_settings_fail_with_the_fix() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("attestlog-server keygen"), "{err}");
 
-    let out = run(server().args(["serve", "--policy", "keyring"]));
+    let out = run(server().args(["serve", "--admission", "keyring"]));
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("keyring"));
 
@@ -137,4 +137,26 @@ fn bad_settings_fail_with_the_fix() {
         .arg(dir.path().join("data2")));
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("must match"));
+}
+
+/// The server's `--policy open|keyring` became `--admission` (it sat beside
+/// the client's `verify --policy FILE`). The old flag still sets the
+/// admission policy, here `keyring` without a keyring, which the check of
+/// the configuration then refuses, and it logs a deprecation warning first.
+/// `--help` shows only the new flag.
+#[test]
+fn deprecated_policy_flag_still_works_and_warns() {
+    let out = run(server().args(["serve", "--policy", "keyring"]));
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--policy is deprecated") && err.contains("use --admission"),
+        "{err}"
+    );
+    assert!(
+        err.contains("admission.policy = \"keyring\" needs admission.keyring"),
+        "{err}"
+    );
+    let help = String::from_utf8_lossy(&run(server().args(["serve", "--help"])).stdout).to_string();
+    assert!(!help.contains("--policy"), "{help}");
 }

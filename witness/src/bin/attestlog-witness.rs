@@ -1,20 +1,19 @@
 //! `attestlog-witness`: key generation and the witness server. Thin: it
 //! parses arguments, reads the configuration and wires the library.
 
-use std::io::Write as _;
-use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anyhow::{bail, Context as _};
-use attestlog_core::note::{KeyType, SignerKey};
+use anyhow::Context as _;
+use attestlog_core::note::KeyType;
+use attestlog_service::{init_tracing, key_file, shutdown_signal, LogFormat};
 use attestlog_witness::config::ConfigFile;
 use attestlog_witness::http::{serve, App};
 use attestlog_witness::metrics::Metrics;
 use attestlog_witness::state::State;
 use attestlog_witness::tiles::HttpTiles;
 use attestlog_witness::{gossip, Witness};
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 
 /// A witness for attestlog (and any C2SP tlog-witness client): it cosigns
 /// a log's checkpoint only if it is consistent with every checkpoint of
@@ -80,14 +79,6 @@ enum Command {
     },
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-enum LogFormat {
-    /// Human-readable lines.
-    Text,
-    /// One JSON object per line.
-    Json,
-}
-
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Keygen { name, out } => keygen(&name, &out),
@@ -111,66 +102,24 @@ fn main() -> anyhow::Result<()> {
 }
 
 fn keygen(name: &str, out: &Path) -> anyhow::Result<()> {
-    let key = SignerKey::generate(name, KeyType::Cosignature, &mut rand_core::OsRng)
-        .with_context(|| format!("invalid witness name {name:?}"))?;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(out)
-        .with_context(|| format!("creating {} (it must not exist yet)", out.display()))?;
-    file.write_all(format!("{}\n", key.to_key_string()).as_bytes())
-        .and_then(|()| file.sync_all())
-        .with_context(|| format!("writing {}", out.display()))?;
+    let key = key_file::generate(out, name, KeyType::Cosignature)?;
     println!("{}", key.verifier().to_key_string());
     Ok(())
-}
-
-fn init_tracing(format: LogFormat, level: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    match format {
-        LogFormat::Text => builder.init(),
-        LogFormat::Json => builder.json().init(),
-    }
-}
-
-fn read_key(path: &Path, name: &str) -> anyhow::Result<SignerKey> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("reading the witness key {}", path.display()))?;
-    let key = SignerKey::parse(text.trim_end()).with_context(|| {
-        format!(
-            "{} is not a key written by `attestlog-witness keygen`",
-            path.display()
-        )
-    })?;
-    if key.key_type() != KeyType::Cosignature {
-        bail!("{} is not a cosignature/v1 (0x04) key", path.display());
-    }
-    if key.name() != name {
-        bail!(
-            "the key in {} is named {:?} but the configuration says name = {name:?}",
-            path.display(),
-            key.name()
-        );
-    }
-    Ok(key)
 }
 
 async fn run(
     config_path: &Path,
     listen: Option<std::net::SocketAddr>,
     data_dir: Option<PathBuf>,
-    key_file: Option<PathBuf>,
+    key_flag: Option<PathBuf>,
     ready_file: Option<PathBuf>,
 ) -> anyhow::Result<()> {
     let text = std::fs::read_to_string(config_path)
         .with_context(|| format!("reading {}", config_path.display()))?;
     let cfg = ConfigFile::parse(&text).with_context(|| format!("in {}", config_path.display()))?;
-    let key = read_key(key_file.as_deref().unwrap_or(&cfg.key_file), &cfg.name)?;
+    let key_path = key_flag.as_deref().unwrap_or(&cfg.key_file);
+    let key = key_file::read_as(key_path, KeyType::Cosignature, &cfg.name)
+        .context("reading the witness key (written by `attestlog-witness keygen`)")?;
     let dir = data_dir.unwrap_or_else(|| cfg.data_dir.clone());
     let state = State::open(&dir).with_context(|| format!("opening state in {}", dir.display()))?;
     let witness = Arc::new(
@@ -190,7 +139,7 @@ async fn run(
         "attestlog-witness serving"
     );
     if let Some(path) = &ready_file {
-        std::fs::write(path, format!("http={addr}\n"))
+        attestlog_service::ready_file::write(path, &[("http", addr)])
             .with_context(|| format!("writing {}", path.display()))?;
     }
     let app = Arc::new(App {
@@ -217,19 +166,4 @@ async fn run(
     gossip.abort();
     tracing::info!("attestlog-witness stopped");
     Ok(())
-}
-
-async fn shutdown_signal() {
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending().await,
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {},
-        () = term => {},
-    }
 }

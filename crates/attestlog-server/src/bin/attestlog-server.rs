@@ -1,16 +1,17 @@
 //! `attestlog-server`: the log's binary. Argument parsing, configuration
 //! and wiring only; the work is in the `attestlog_server` library.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use anyhow::{bail, Context as _};
+use anyhow::Context as _;
 use attestlog_attest::Keyring;
 use attestlog_core::note::{KeyType, NoteVerifier as _};
 use attestlog_server::admission::Admission;
 use attestlog_server::attest_admission::AttestAdmission;
+use attestlog_server::cli::ConfigOverrides;
 use attestlog_server::config::{Config, PolicyKind};
+use attestlog_service::{init_tracing, key_file, shutdown_signal, LogFormat};
 use attestlog_store::{CachedStore, RocksStore};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -38,14 +39,6 @@ struct Cli {
     log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum LogFormat {
-    /// Human-readable lines.
-    Text,
-    /// One JSON object per line.
-    Json,
 }
 
 #[derive(Subcommand)]
@@ -83,73 +76,15 @@ enum Command {
     Serve(Box<ServeArgs>),
 }
 
-/// Flags of `serve`; each overrides the configuration file.
+/// Flags of `serve`.
 #[derive(Args)]
 struct ServeArgs {
     /// TOML configuration file.
     #[arg(long, short)]
     config: Option<PathBuf>,
-    /// Checkpoint origin (also the log key's name).
-    #[arg(long)]
-    origin: Option<String>,
-    /// RocksDB directory (created if missing).
-    #[arg(long)]
-    data_dir: Option<PathBuf>,
-    /// The log's signer key file (see `keygen`).
-    #[arg(long)]
-    key_file: Option<PathBuf>,
-    /// gRPC listen address.
-    #[arg(long)]
-    grpc_listen: Option<SocketAddr>,
-    /// HTTP listen address (tiles, /checkpoint, /healthz, /metrics).
-    #[arg(long)]
-    http_listen: Option<SocketAddr>,
-    /// Memory for the upper Merkle tree levels, in MiB (default 256: every
-    /// level of a 4-million-entry log, all but the lowest 8 levels of a billion).
-    #[arg(long)]
-    hash_cache_mib: Option<u64>,
-    /// Admission policy: `open` or `keyring`.
-    #[arg(long)]
-    policy: Option<String>,
-    /// Keyring file or directory, for the `keyring` policy.
-    #[arg(long)]
-    keyring: Option<PathBuf>,
-    /// New entries one signer key may add per minute, sustained (default
-    /// 600; 0 turns the per-key limit off). Over it: RESOURCE_EXHAUSTED.
-    #[arg(long)]
-    per_key_per_minute: Option<u32>,
-    /// New entries one signer key may add at once (default 10000).
-    #[arg(long)]
-    per_key_burst: Option<u32>,
-    /// Most signer keys the rate limit tracks at once (default 100000);
-    /// past that the least recently used are forgotten.
-    #[arg(long)]
-    per_key_tracked_max: Option<usize>,
-    /// Refuse signatures created more than this many seconds before the
-    /// log's time (default 86400 under `open`, no limit under `keyring`;
-    /// 0: no limit).
-    #[arg(long)]
-    max_signature_age_secs: Option<u64>,
-    /// Most entries per batch.
-    #[arg(long)]
-    batch_max_entries: Option<usize>,
-    /// Longest batching wait, in milliseconds.
-    #[arg(long)]
-    batch_max_wait_ms: Option<u64>,
-    /// Most admitted entries waiting before RESOURCE_EXHAUSTED.
-    #[arg(long)]
-    queue_limit: Option<usize>,
-    /// C2SP tlog-policy file of the witnesses to ask for cosignatures
-    /// (`witness <name> <vkey> <url>` lines and a `quorum`).
-    #[arg(long)]
-    witness_policy: Option<PathBuf>,
-    /// Serve gRPC over TLS with this certificate chain (PEM, leaf first);
-    /// needs --tls-key. Clients then use https:// URLs.
-    #[arg(long, requires = "tls_key")]
-    tls_cert: Option<PathBuf>,
-    /// The TLS certificate's private key (PEM).
-    #[arg(long, requires = "tls_cert")]
-    tls_key: Option<PathBuf>,
+    /// Each overrides the configuration file.
+    #[command(flatten)]
+    overrides: ConfigOverrides,
     /// Once listening, write the bound addresses to this file
     /// (`grpc=<addr>` and `http=<addr>` lines); useful with port 0.
     #[arg(long)]
@@ -162,120 +97,31 @@ enum KeyKind {
     Witness,
 }
 
-fn init_tracing(format: LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    match format {
-        LogFormat::Text => builder.init(),
-        LogFormat::Json => builder.json().init(),
-    }
-}
-
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    init_tracing(cli.log_format);
+    init_tracing(cli.log_format, "info");
     match cli.command {
         Command::Keygen { name, out, kind } => {
             let t = match kind {
                 KeyKind::Log => KeyType::Ed25519,
                 KeyKind::Witness => KeyType::Cosignature,
             };
-            let key = attestlog_server::keyfile::generate(&out, &name, t)?;
+            let key = key_file::generate(&out, &name, t)?;
             println!("{}", key.verifier().to_key_string());
             Ok(())
         }
         Command::PublicKey { key_file } => {
-            let key = attestlog_server::keyfile::read(&key_file)?;
+            let key = key_file::read(&key_file)?;
             println!("{}", key.verifier().to_key_string());
             Ok(())
         }
         Command::Serve(args) => {
             let ServeArgs {
                 config,
-                origin,
-                data_dir,
-                key_file,
-                grpc_listen,
-                http_listen,
-                hash_cache_mib,
-                policy,
-                keyring,
-                per_key_per_minute,
-                per_key_burst,
-                per_key_tracked_max,
-                max_signature_age_secs,
-                batch_max_entries,
-                batch_max_wait_ms,
-                queue_limit,
-                witness_policy,
-                tls_cert,
-                tls_key,
+                overrides,
                 ready_file,
             } = *args;
-            let mut c = match &config {
-                Some(p) => Config::load(p)?,
-                None => Config::default(),
-            };
-            if let Some(v) = origin {
-                c.origin = v;
-            }
-            if let Some(v) = data_dir {
-                c.data_dir = v;
-            }
-            if let Some(v) = key_file {
-                c.key_file = v;
-            }
-            if let Some(v) = grpc_listen {
-                c.grpc_listen = v;
-            }
-            if let Some(v) = http_listen {
-                c.http_listen = v;
-            }
-            if let Some(v) = hash_cache_mib {
-                c.hash_cache_mib = v;
-            }
-            if let Some(v) = policy {
-                c.admission.policy = match v.as_str() {
-                    "open" => PolicyKind::Open,
-                    "keyring" => PolicyKind::Keyring,
-                    other => bail!("unknown policy {other:?}: use `open` or `keyring`"),
-                };
-            }
-            if let Some(v) = keyring {
-                c.admission.keyring = Some(v);
-            }
-            if let Some(v) = per_key_per_minute {
-                c.admission.per_key_per_minute = v;
-            }
-            if let Some(v) = per_key_burst {
-                c.admission.per_key_burst = v;
-            }
-            if let Some(v) = per_key_tracked_max {
-                c.admission.per_key_tracked_max = v;
-            }
-            if let Some(v) = max_signature_age_secs {
-                c.admission.max_signature_age_secs = Some(v);
-            }
-            if let Some(v) = batch_max_entries {
-                c.batch.max_entries = v;
-            }
-            if let Some(v) = batch_max_wait_ms {
-                c.batch.max_wait_ms = v;
-            }
-            if let Some(v) = queue_limit {
-                c.batch.queue_limit = v;
-            }
-            if let Some(v) = witness_policy {
-                c.witnessing.policy = Some(v);
-            }
-            if let (Some(cert), Some(key)) = (tls_cert, tls_key) {
-                c.tls.cert_file = Some(cert);
-                c.tls.key_file = Some(key);
-            }
-            c.validate()?;
+            let c = Config::resolve(config.as_deref(), overrides)?;
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()
@@ -286,7 +132,7 @@ fn main() -> anyhow::Result<()> {
 }
 
 async fn serve(c: Config, ready_file: Option<PathBuf>) -> anyhow::Result<()> {
-    let key = attestlog_server::keyfile::read(&c.key_file).with_context(|| {
+    let key = key_file::read(&c.key_file).with_context(|| {
         format!(
             "reading the log key; create one with `attestlog-server keygen --name {} --out {}`",
             c.origin,
@@ -354,10 +200,9 @@ async fn serve(c: Config, ready_file: Option<PathBuf>) -> anyhow::Result<()> {
         "attestlog log serving"
     );
     if let Some(path) = ready_file {
-        let text = format!("grpc={}\nhttp={}\n", grpc.local_addr()?, http.local_addr()?);
-        let tmp = path.with_extension("tmp");
-        std::fs::write(&tmp, text).with_context(|| format!("writing {}", tmp.display()))?;
-        std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
+        let addresses = [("grpc", grpc.local_addr()?), ("http", http.local_addr()?)];
+        attestlog_service::ready_file::write(&path, &addresses)
+            .with_context(|| format!("writing {}", path.display()))?;
     }
     let reload = admission.clone();
     tokio::spawn(async move {
@@ -373,16 +218,9 @@ async fn serve(c: Config, ready_file: Option<PathBuf>) -> anyhow::Result<()> {
             }
         }
     });
+    let stop = shutdown_signal();
     let shutdown = async {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(_) => return std::future::pending().await,
-            };
-        tokio::select! {
-            _ = term.recv() => {}
-            _ = tokio::signal::ctrl_c() => {}
-        }
+        stop.await;
         tracing::info!("shutting down: finishing the batch in flight");
     };
     let witnessing = match &c.witnessing.policy {
