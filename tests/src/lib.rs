@@ -1,18 +1,29 @@
 //! Harness for the end-to-end tests: finds the built binaries, starts
 //! them on 127.0.0.1 with port 0 in a temporary directory, signs with the
-//! real GnuPG, and reads HTTP with a minimal client.
+//! real GnuPG, and reads HTTP with a minimal client. One launcher per kind
+//! of process: [`LogServer`] for `attestlog-server`, [`witness::Witness`]
+//! for `attestlog-witness` (also used by the witness crate's own tests:
+//! this crate does not depend on the server crate), [`cli`] for the
+//! `attestlog` CLI; Go cross-check programs are built by `attestlog-gotest`.
 //!
-//! The binaries must be built first: `cargo build --workspace --bins`
-//! (scripts/test.sh does it before `cargo test`).
+//! The binaries are found beside the test executables ([`bin_dir`]).
+//! `cargo test --workspace` (what scripts/test.sh runs) builds them: cargo
+//! builds a package's binaries before it runs that package's integration
+//! tests (they may start them through `CARGO_BIN_EXE_*`), and
+//! attestlog-server, attestlog-witness and attestlog-client all have
+//! integration tests, built into the same target directory as these.
 #![allow(missing_docs)]
 
 pub mod cli;
 pub mod hostile;
 pub mod load;
 pub mod signing;
+pub mod witness;
+
+pub use attestlog_gotest::manifest_dir;
 
 use std::io::{Read as _, Write as _};
-use std::net::{SocketAddr, TcpStream};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -41,7 +52,8 @@ pub fn bin(name: &str) -> PathBuf {
     let p = bin_dir().join(name);
     assert!(
         p.exists(),
-        "{} is not built: run `cargo build --workspace --bins` first (scripts/test.sh does)",
+        "{} is not built: `cargo test --workspace` builds it (scripts/test.sh runs that), \
+         as does `cargo build --workspace --bins`",
         p.display()
     );
     p
@@ -104,32 +116,26 @@ impl LogServer {
             http: "127.0.0.1:0".parse()?,
             dir: dir.to_owned(),
         };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Ok(text) = std::fs::read_to_string(&ready) {
+        let log_file = dir.join("server.log");
+        (server.grpc, server.http) = wait_ready(
+            "attestlog-server",
+            &mut server.child,
+            &ready,
+            &log_file,
+            |text| {
+                let (mut grpc, mut http) = (server.grpc, server.http);
+                // The server writes the file whole (a rename).
                 for line in text.lines() {
                     if let Some(a) = line.strip_prefix("grpc=") {
-                        server.grpc = a.parse()?;
+                        grpc = a.parse()?;
                     } else if let Some(a) = line.strip_prefix("http=") {
-                        server.http = a.parse()?;
+                        http = a.parse()?;
                     }
                 }
-                return Ok(server);
-            }
-            if let Some(status) = server.child.try_wait()? {
-                bail!(
-                    "attestlog-server exited ({status}) before listening:\n{}",
-                    server.log()
-                );
-            }
-            if Instant::now() > deadline {
-                bail!(
-                    "attestlog-server did not start within 30 s:\n{}",
-                    server.log()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
+                Ok(Some((grpc, http)))
+            },
+        )?;
+        Ok(server)
     }
 
     /// The server's stderr so far.
@@ -171,6 +177,35 @@ impl Drop for LogServer {
     }
 }
 
+/// Waits (at most 30 s) for a process started with `--ready-file ready`:
+/// returns what `parse` reads from the file once `parse` finds it complete
+/// (it answers `None` until then, an error if the file is wrong); fails
+/// with the process's log (`log_file`) if it exits first or takes longer.
+pub(crate) fn wait_ready<T>(
+    name: &str,
+    child: &mut Child,
+    ready: &Path,
+    log_file: &Path,
+    mut parse: impl FnMut(&str) -> anyhow::Result<Option<T>>,
+) -> anyhow::Result<T> {
+    let log = || std::fs::read_to_string(log_file).unwrap_or_default();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(text) = std::fs::read_to_string(ready) {
+            if let Some(found) = parse(&text)? {
+                return Ok(found);
+            }
+        }
+        if let Some(status) = child.try_wait()? {
+            bail!("{name} exited ({status}) before listening:\n{}", log());
+        }
+        if Instant::now() > deadline {
+            bail!("{name} did not start within 30 s:\n{}", log());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// Generates a log key in `dir/log.key` named `origin`; returns the
 /// verifier key string.
 pub fn log_keygen(dir: &Path, origin: &str) -> anyhow::Result<String> {
@@ -178,6 +213,13 @@ pub fn log_keygen(dir: &Path, origin: &str) -> anyhow::Result<String> {
         .args(["keygen", "--name", origin, "--out"])
         .arg(dir.join("log.key")))?;
     Ok(out.trim().to_owned())
+}
+
+/// A port on 127.0.0.1 that was free a moment ago, for processes that
+/// must know each other's addresses before they start (gossiping
+/// witnesses, a log whose tiles a witness reads).
+pub fn free_port() -> std::io::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
 /// One HTTP/1.1 GET on loopback; returns status and body.
@@ -266,86 +308,13 @@ pub fn statement(name: &str, sha256_hex: &str) -> Vec<u8> {
     .into_bytes()
 }
 
-/// Finds the Go toolchain, or fails with the fix.
-pub fn find_go() -> anyhow::Result<PathBuf> {
-    std::env::var_os("PATH")
-        .map(|paths| {
-            std::env::split_paths(&paths)
-                .map(|d| d.join("go"))
-                .collect::<Vec<_>>()
-        })
-        .unwrap_or_default()
-        .into_iter()
-        .chain([
-            PathBuf::from("/usr/bin/go"),
-            PathBuf::from("/usr/lib/go/bin/go"),
-        ])
-        .find(|p| p.is_file())
-        .context(
-            "Go toolchain not found: install golang-go and golang-golang-x-mod-dev \
-             (scripts/test.sh does)",
-        )
-}
-
-/// Builds the Go program in `src` (package main, standard library and
-/// Debian's golang.org/x/mod only) offline, in GOPATH mode, into `out`.
-/// The build cache lives under `~/.cache/attestlog-go-build`.
-pub fn go_build(src: &Path, out: &Path) -> anyhow::Result<()> {
-    let go = find_go()?;
-    let work = tempfile::tempdir()?;
-    let gopath = std::env::join_paths([
-        work.path().join("gopath"),
-        PathBuf::from("/usr/share/gocode"),
-    ])?;
-    let cache = dirs_cache().join("attestlog-go-build");
-    std::fs::create_dir_all(&cache)?;
-    let built = Command::new(go)
-        .args(["build", "-o"])
-        .arg(out)
-        .arg(".")
-        .current_dir(src)
-        .env("GO111MODULE", "off")
-        .env("GOFLAGS", "")
-        .env("GOTOOLCHAIN", "local")
-        .env("GOENV", "off")
-        .env("GOPROXY", "off")
-        .env("CGO_ENABLED", "0")
-        .env("GOPATH", gopath)
-        .env("GOCACHE", &cache)
-        .stdin(Stdio::null())
-        .output()
-        .context("running go build")?;
-    if !built.status.success() {
-        bail!(
-            "building {} failed; are golang-go and golang-golang-x-mod-dev installed \
-             (scripts/test.sh does)?\n{}",
-            src.display(),
-            String::from_utf8_lossy(&built.stderr)
-        );
-    }
-    Ok(())
-}
-
-/// The directory of the package being tested: `CARGO_MANIFEST_DIR` as
-/// cargo sets it when it runs a test, else `compiled_in` (pass
-/// `env!("CARGO_MANIFEST_DIR")`). The runtime value comes first because a
-/// target directory shared between two checkouts (CI clones into a new
-/// directory and reuses `~/.cache/attestlog-target`) can reuse a test
-/// binary built in the other checkout, whose compiled-in path names that
-/// checkout's files.
-pub fn manifest_dir(compiled_in: &str) -> PathBuf {
-    std::env::var_os("CARGO_MANIFEST_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(compiled_in))
-}
-
 /// Runs `tests/interop/logcheck` (Go's x/mod sumdb note and tlog) on a
 /// vectors JSON file. Fails with the fix if Go is not installed; returns
 /// Go's stdout on success and an error with its stderr on failure.
 pub fn go_logcheck(vectors: &Path) -> anyhow::Result<String> {
     let dir = tempfile::tempdir()?;
     let bin = dir.path().join("logcheck");
-    go_build(
+    attestlog_gotest::go_build(
         &manifest_dir(env!("CARGO_MANIFEST_DIR")).join("interop/logcheck"),
         &bin,
     )?;
@@ -358,12 +327,6 @@ pub fn go_logcheck(vectors: &Path) -> anyhow::Result<String> {
         bail!("{}", String::from_utf8_lossy(&out.stderr));
     }
     Ok(String::from_utf8(out.stdout)?)
-}
-
-fn dirs_cache() -> PathBuf {
-    std::env::var_os("HOME")
-        .map(|h| PathBuf::from(h).join(".cache"))
-        .unwrap_or_else(std::env::temp_dir)
 }
 
 /// The lines a child writes to `stdout`, each with the time it was read,

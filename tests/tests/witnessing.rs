@@ -13,32 +13,22 @@
 use std::io::{Read as _, Write as _};
 use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use attestlog_core::note::{KeyType, SignerKey};
 use attestlog_core::policy::Policy;
 use attestlog_core::proof::verify_inclusion;
 use attestlog_core::{leaf_hash, Hash};
+use attestlog_e2e::cli::{attestlog, p};
 use attestlog_e2e::signing::Maintainer;
+use attestlog_e2e::witness::{Witness, WitnessConfig, WitnessedLog};
 use attestlog_e2e::*;
 use attestlog_proto::v1 as pb;
 use attestlog_proto::v1::log_client::LogClient;
 use sha2::Digest as _;
 
 const ORIGIN: &str = "witnessed.test/log";
-
-struct Witness {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Witness {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn start_witness(
     dir: &Path,
@@ -49,8 +39,8 @@ fn start_witness(
     start_witness_with(dir, name, seed, log_vkey, "127.0.0.1:0", &[], None)
 }
 
-/// Starts a witness listening on `listen`, gossiping with `peers`, reading
-/// the log's tiles from `tiles_url`.
+/// Starts a witness of the log listening on `listen`, gossiping with
+/// `peers`, reading the log's tiles from `tiles_url`.
 fn start_witness_with(
     dir: &Path,
     name: &str,
@@ -60,46 +50,16 @@ fn start_witness_with(
     peers: &[String],
     tiles_url: Option<&str>,
 ) -> anyhow::Result<(Witness, SignerKey)> {
-    std::fs::create_dir_all(dir)?;
     let key = SignerKey::from_seed(name, KeyType::Cosignature, [seed; 32])?;
-    std::fs::write(dir.join("key"), format!("{}\n", key.to_key_string()))?;
-    let peers: Vec<String> = peers.iter().map(|p| format!("\"{p}\"")).collect();
-    let mut cfg = format!(
-        "name = \"{name}\"\nkey_file = \"{}\"\ndata_dir = \"{}\"\nlisten = \"{listen}\"\n\n[gossip]\npeers = [{}]\ninterval_ms = 200\n\n[[log]]\norigin = \"{ORIGIN}\"\nkey = \"{log_vkey}\"\n",
-        dir.join("key").display(),
-        dir.join("state").display(),
-        peers.join(", "),
-    );
-    if let Some(t) = tiles_url {
-        cfg.push_str(&format!("tiles_url = \"{t}\"\n"));
-    }
-    std::fs::write(dir.join("witness.toml"), cfg)?;
-    let ready = dir.join("ready");
-    let child = Command::new(bin("attestlog-witness"))
-        .args(["serve", "--config"])
-        .arg(dir.join("witness.toml"))
-        .arg("--ready-file")
-        .arg(&ready)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(dir.join("witness.log"))?)
-        .spawn()?;
-    let mut w = Witness {
-        child,
-        url: String::new(),
-    };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Ok(t) = std::fs::read_to_string(&ready) {
-            if let Some(a) = t.trim().strip_prefix("http=") {
-                w.url = format!("http://{a}");
-                return Ok((w, key));
-            }
-        }
-        anyhow::ensure!(Instant::now() < deadline, "witness did not start");
-        anyhow::ensure!(w.child.try_wait()?.is_none(), "witness exited");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let mut config = WitnessConfig::new(key.clone());
+    config.listen = listen.to_owned();
+    config.peers = peers.to_vec();
+    config.logs = vec![WitnessedLog {
+        origin: ORIGIN.to_owned(),
+        key: log_vkey.to_owned(),
+        tiles_url: tiles_url.map(str::to_owned),
+    }];
+    Ok((Witness::start(dir, &config)?, key))
 }
 
 /// A fake witness: answers every request with `reply` after `delay`.
@@ -143,8 +103,8 @@ async fn cosigned_checkpoints_despite_bad_witnesses() -> anyhow::Result<()> {
     let k5 = SignerKey::from_seed("w5.test", KeyType::Cosignature, [15; 32])?;
     let policy_text = format!(
         "log {log_vkey}\nwitness W1 {} {}\nwitness W2 {} {}\nwitness W3 {} {down}\nwitness W4 {} {garbage}\nwitness W5 {} {slow}\ngroup all-witnesses 2 W1 W2 W3 W4 W5\nquorum all-witnesses\n",
-        k1.verifier().to_key_string(), w1.url,
-        k2.verifier().to_key_string(), w2.url,
+        k1.verifier().to_key_string(), w1.url(),
+        k2.verifier().to_key_string(), w2.url(),
         k3.verifier().to_key_string(),
         k4.verifier().to_key_string(),
         k5.verifier().to_key_string(),
@@ -250,10 +210,6 @@ async fn waiting_needs_a_policy() -> anyhow::Result<()> {
     Ok(())
 }
 
-fn free_port() -> anyhow::Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
-}
-
 /// A split view, end to end with real binaries: two log servers share a
 /// prefix and the log key, then each logs different entries (same size,
 /// different roots). Log A is witnessed by W1 only, log B by W2 only; the
@@ -320,7 +276,7 @@ async fn split_view_between_two_logs_is_caught() -> anyhow::Result<()> {
         format!(
             "log {log_vkey}\nwitness {name} {} {}\nquorum {name}\n",
             k.verifier().to_key_string(),
-            w.url
+            w.url()
         )
     };
     std::fs::write(dir.path().join("a.policy"), policy_for(&w1, &k1, "W1"))?;
@@ -388,9 +344,8 @@ async fn split_view_between_two_logs_is_caught() -> anyhow::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(5);
     let mut evidence = Vec::new();
     for w in [&w1, &w2] {
-        let addr: std::net::SocketAddr = w.url.trim_start_matches("http://").parse()?;
         loop {
-            let (status, body) = http_get(addr, &format!("/evidence/{id}"))?;
+            let (status, body) = http_get(w.addr, &format!("/evidence/{id}"))?;
             if status == 200 {
                 evidence.push(body);
                 break;
@@ -398,7 +353,7 @@ async fn split_view_between_two_logs_is_caught() -> anyhow::Result<()> {
             anyhow::ensure!(
                 Instant::now() < deadline,
                 "no evidence on {} within 5 s",
-                w.url
+                w.url()
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -407,11 +362,7 @@ async fn split_view_between_two_logs_is_caught() -> anyhow::Result<()> {
     for (i, e) in evidence.iter().enumerate() {
         let path = dir.path().join(format!("evidence-{i}"));
         std::fs::write(&path, e)?;
-        let out = Command::new(bin("attestlog"))
-            .arg("verify-evidence")
-            .arg(&path)
-            .args(["--log-key", &log_vkey])
-            .output()?;
+        let out = attestlog(&["verify-evidence", p(&path), "--log-key", &log_vkey]);
         assert!(
             out.status.success(),
             "verify-evidence: {}",

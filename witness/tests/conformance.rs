@@ -49,7 +49,7 @@ fn every_status_code_and_restart() {
     let empty = TestLog::new("log.example/empty", 2);
     let mut setup = WitnessSetup::new("witness.example/w1", 9);
     setup.logs = vec![(log.clone(), None), (empty.clone(), None)];
-    let w = WitnessProc::start(tmp.path(), &setup);
+    let w = start_witness(tmp.path(), &setup);
 
     // 1. Unknown origin, bad signatures.
     let stranger = TestLog {
@@ -144,7 +144,7 @@ fn every_status_code_and_restart() {
     );
 
     // 6. The monitoring read.
-    let check_latest = |w: &WitnessProc| {
+    let check_latest = |w: &Witness| {
         let r = http(w.addr, "GET", &format!("/{}/checkpoint", log.id()), b"");
         assert_eq!(r.status, 200, "{}", r.text());
         let (cp, note) =
@@ -169,7 +169,7 @@ fn every_status_code_and_restart() {
     assert_eq!(http(w.addr, "GET", "/healthz", b"").status, 200);
 
     // 7. Restart.
-    let w = w.restart();
+    let w = w.restart().expect("restart the witness");
     check_latest(&w);
     let r = w.add(&log.request(5, 9));
     assert_eq!((r.status, r.text().as_str()), (409, "9\n"));

@@ -16,15 +16,15 @@ use common::*;
 fn go_client_gets_cosignatures_it_can_verify() {
     let tmp = tempfile::tempdir().expect("tmp");
     let src =
-        attestlog_e2e::manifest_dir(env!("CARGO_MANIFEST_DIR")).join("tests/interop/tlogclient");
+        attestlog_gotest::manifest_dir(env!("CARGO_MANIFEST_DIR")).join("tests/interop/tlogclient");
     let bin = tmp.path().join("tlogclient");
     // Fails (never skips) when Go is missing, naming what to install.
-    attestlog_e2e::go_build(&src, &bin).unwrap_or_else(|e| panic!("{e:#}"));
+    attestlog_gotest::go_build(&src, &bin).unwrap_or_else(|e| panic!("{e}"));
 
     let log = TestLog::new("go.example/log", 21);
     let mut setup = WitnessSetup::new("witness.example/go", 22);
     setup.logs = vec![(log.clone(), None)];
-    let w = WitnessProc::start(&tmp.path().join("w"), &setup);
+    let w = start_witness(&tmp.path().join("w"), &setup);
     let out = Command::new(&bin)
         .arg(w.url())
         .arg(log.key.to_key_string())

@@ -71,7 +71,7 @@ fn padded(note: &[u8], rng: &mut u64) -> Vec<u8> {
 /// Gossips the padded checkpoints of sizes 1..=COUNT of `log` to `w`,
 /// checking every answer with `verdict_ok`, and stops early if the state
 /// directory grows past `BOUND`. Returns the growth.
-fn flood(w: &WitnessProc, log: &Arc<TestLog>, verdict_ok: fn(&str) -> bool) -> u64 {
+fn flood(w: &Witness, log: &Arc<TestLog>, verdict_ok: fn(&str) -> bool) -> u64 {
     let state = w.dir.join("state");
     let before = dir_size(&state);
     let over = Arc::new(AtomicBool::new(false));
@@ -120,10 +120,10 @@ fn flood(w: &WitnessProc, log: &Arc<TestLog>, verdict_ok: fn(&str) -> bool) -> u
 
 /// A witness that cosigned `log` at its full size, with or without its
 /// tiles.
-fn start(tmp: &std::path::Path, log: &TestLog, tiles: Option<String>, name: &str) -> WitnessProc {
+fn start(tmp: &std::path::Path, log: &TestLog, tiles: Option<String>, name: &str) -> Witness {
     let mut setup = WitnessSetup::new(name, 31);
     setup.logs = vec![(log.clone(), tiles)];
-    let w = WitnessProc::start(tmp, &setup);
+    let w = start_witness(tmp, &setup);
     let size = log.tree.size();
     let r = w.add(&log.request(0, size));
     assert_eq!(r.status, 200, "{}", r.text());
@@ -131,7 +131,7 @@ fn start(tmp: &std::path::Path, log: &TestLog, tiles: Option<String>, name: &str
 }
 
 /// A fresh checkpoint (one more leaf) is still cosigned.
-fn still_cosigns(w: &WitnessProc, log: &mut TestLog) {
+fn still_cosigns(w: &Witness, log: &mut TestLog) {
     let old = log.tree.size();
     log.grow("fresh", 1);
     let r = w.add(&log.request(old, old + 1));

@@ -57,7 +57,7 @@ fn slowloris_connections_are_closed() {
         "\n[http]\nheader_read_timeout_ms = 4000\nidle_timeout_ms = 6000\n\
          max_connections = {MAX_CONNECTIONS}\n"
     );
-    let w = WitnessProc::start(tmp.path(), &setup);
+    let w = start_witness(tmp.path(), &setup);
     let base = open_fds(w.pid()).expect("fds");
     assert!(base < OWN_FDS, "the idle witness holds {base} descriptors");
 
@@ -129,7 +129,7 @@ fn add_checkpoint_beyond_the_bound_is_told_to_retry() {
     let mut setup = WitnessSetup::new("witness.example/busy", 44);
     setup.logs = vec![(log.clone(), None)];
     setup.extra_config = "\n[http]\nmax_add_checkpoint_in_flight = 1\n".into();
-    let w = WitnessProc::start(tmp.path(), &setup);
+    let w = start_witness(tmp.path(), &setup);
     let r = w.add(&log.request(0, 5));
     assert_eq!(r.status, 200, "{}", r.text());
     // Resubmitting the stored checkpoint: old = size, empty proof.

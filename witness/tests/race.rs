@@ -30,7 +30,7 @@ fn racing_requests_never_roll_back() {
     let log = Arc::new(log);
     let mut setup = WitnessSetup::new("witness.example/race", 5);
     setup.logs = vec![((*log).clone(), None)];
-    let w = WitnessProc::start(tmp.path(), &setup);
+    let w = start_witness(tmp.path(), &setup);
     let addr = w.addr;
 
     let done = Arc::new(AtomicBool::new(false));

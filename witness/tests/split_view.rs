@@ -24,9 +24,10 @@ mod common;
 use std::time::Duration;
 
 use attestlog_core::evidence::{Contradiction, Evidence};
+use attestlog_e2e::free_port;
 use common::*;
 
-fn evidence_of(w: &WitnessProc, log: &TestLog) -> Option<Evidence> {
+fn evidence_of(w: &Witness, log: &TestLog) -> Option<Evidence> {
     let r = try_http(w.addr, "GET", &format!("/evidence/{}", log.id()), b"").ok()?;
     (r.status == 200).then(|| Evidence::parse(&r.body).expect("evidence parses"))
 }
@@ -44,7 +45,10 @@ fn gossip_between_witnesses_catches_a_fork() {
         TilesServer::start(a.tree.clone()),
         TilesServer::start(b.tree.clone()),
     );
-    let (p1, p2) = (free_port(), free_port());
+    let (p1, p2) = (
+        free_port().expect("free port"),
+        free_port().expect("free port"),
+    );
     let mut s1 = WitnessSetup::new("witness.example/g1", 11);
     s1.listen = format!("127.0.0.1:{p1}");
     s1.peers = vec![format!("http://127.0.0.1:{p2}")];
@@ -53,8 +57,8 @@ fn gossip_between_witnesses_catches_a_fork() {
     s2.listen = format!("127.0.0.1:{p2}");
     s2.peers = vec![format!("http://127.0.0.1:{p1}")];
     s2.logs = vec![(b.clone(), Some(tiles_b.url()))];
-    let w1 = WitnessProc::start(&tmp.path().join("w1"), &s1);
-    let w2 = WitnessProc::start(&tmp.path().join("w2"), &s2);
+    let w1 = start_witness(&tmp.path().join("w1"), &s1);
+    let w2 = start_witness(&tmp.path().join("w2"), &s2);
 
     // 2.
     let r = w1.add(&a.request(0, 25));
@@ -110,7 +114,7 @@ fn client_gossip_of_a_same_size_fork() {
     b.grow("b", 4);
     let mut s = WitnessSetup::new("witness.example/g3", 13);
     s.logs = vec![(a.clone(), None)];
-    let w = WitnessProc::start(tmp.path(), &s);
+    let w = start_witness(tmp.path(), &s);
     let r = w.add(&a.request(0, 7));
     assert_eq!(r.status, 200, "{}", r.text());
     // The same checkpoint is fine; one of another key is refused.
@@ -159,7 +163,7 @@ fn gossip_beyond_max_in_flight_is_told_to_retry() {
     let mut s = WitnessSetup::new("witness.example/busy", 22);
     s.logs = vec![(a.clone(), Some(tiles_url))];
     s.gossip_max_in_flight = 1;
-    let w = WitnessProc::start(tmp.path(), &s);
+    let w = start_witness(tmp.path(), &s);
     assert_eq!(w.add(&a.request(0, 7)).status, 200);
 
     let (addr, older) = (w.addr, a.checkpoint(5));

@@ -24,8 +24,9 @@
 //! Needs `go` on `PATH` and the x/mod sources in `/usr/share/gocode`
 //! (Debian: `apt-get install golang-go golang-golang-x-mod-dev`, which
 //! `scripts/test.sh` does). Without Go the tests fail; they never skip.
-//! Everything builds offline in GOPATH mode; the Go build cache lives in
-//! Cargo's `CARGO_TARGET_TMPDIR`, everything else in a temporary directory.
+//! Everything builds offline in GOPATH mode (`attestlog_gotest::go_build`,
+//! the recipe all Go cross-checks share); the Go build cache lives in
+//! `~/.cache/attestlog-go`, everything else in a temporary directory.
 //!
 //! The JSON format, the Go runner and the vectors we produce are in
 //! `tests/interop/harness.rs`.

@@ -5,8 +5,7 @@
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -20,8 +19,6 @@ use sha2::{Digest, Sha256};
 
 /// The binary under test.
 pub const BIN: &str = env!("CARGO_BIN_EXE_attestlog-witness");
-/// Every wait in these tests ends after this long.
-pub const DEADLINE: Duration = Duration::from_secs(20);
 
 // ---------------------------------------------------------------------------
 // A log: an in-memory tree and a signing key.
@@ -333,7 +330,10 @@ fn serve_tile(stream: TcpStream, tree: &Mutex<InMemoryTree>) {
 }
 
 // ---------------------------------------------------------------------------
-// The real witness binary.
+// The real witness binary, started by attestlog-e2e's one launcher.
+
+pub use attestlog_e2e::witness::Witness;
+use attestlog_e2e::witness::{WitnessConfig, WitnessedLog};
 
 /// What a witness is configured with.
 pub struct WitnessSetup {
@@ -366,139 +366,45 @@ impl WitnessSetup {
     pub fn key(&self) -> SignerKey {
         SignerKey::from_seed(&self.name, KeyType::Cosignature, [self.seed; 32]).expect("key")
     }
+
+    /// The witness's configuration (gossip timeout 1 s).
+    pub fn config(&self) -> WitnessConfig {
+        let mut c = WitnessConfig::new(self.key());
+        c.listen = self.listen.clone();
+        c.peers = self.peers.clone();
+        c.gossip_interval_ms = self.gossip_interval_ms;
+        c.gossip_timeout_ms = Some(1000);
+        c.gossip_max_in_flight = Some(self.gossip_max_in_flight);
+        c.logs = self
+            .logs
+            .iter()
+            .map(|(log, tiles)| WitnessedLog {
+                origin: log.origin.clone(),
+                key: log.verifier().to_key_string(),
+                tiles_url: tiles.clone(),
+            })
+            .collect();
+        c.extra_config = self.extra_config.clone();
+        c
+    }
 }
 
-/// A running `attestlog-witness serve`, killed on drop. Its directory
-/// (config, key, state) outlives restarts.
-pub struct WitnessProc {
-    pub addr: SocketAddr,
-    pub dir: PathBuf,
-    child: Child,
+/// Starts `attestlog-witness serve` as `setup` says, in `dir` (config,
+/// key, state, log; they outlive restarts). Panics, with the witness's
+/// log, if it does not start.
+pub fn start_witness(dir: &Path, setup: &WitnessSetup) -> Witness {
+    Witness::start(dir, &setup.config()).unwrap_or_else(|e| panic!("{e:#}"))
 }
 
-impl WitnessProc {
-    /// Writes config and key into `dir` and starts the binary.
-    pub fn start(dir: &Path, setup: &WitnessSetup) -> WitnessProc {
-        std::fs::create_dir_all(dir).expect("dir");
-        let key_file = dir.join("witness.key");
-        if !key_file.exists() {
-            std::fs::write(&key_file, format!("{}\n", setup.key().to_key_string())).expect("key");
-        }
-        let mut cfg = format!(
-            "name = \"{}\"\nkey_file = \"{}\"\ndata_dir = \"{}\"\nlisten = \"{}\"\n\n[gossip]\npeers = [{}]\ninterval_ms = {}\ntimeout_ms = 1000\nmax_in_flight = {}\n",
-            setup.name,
-            key_file.display(),
-            dir.join("state").display(),
-            setup.listen,
-            setup
-                .peers
-                .iter()
-                .map(|p| format!("\"{p}\""))
-                .collect::<Vec<_>>()
-                .join(", "),
-            setup.gossip_interval_ms,
-            setup.gossip_max_in_flight,
-        );
-        for (log, tiles) in &setup.logs {
-            cfg.push_str(&format!(
-                "\n[[log]]\norigin = \"{}\"\nkey = \"{}\"\n",
-                log.origin,
-                log.verifier().to_key_string()
-            ));
-            if let Some(t) = tiles {
-                cfg.push_str(&format!("tiles_url = \"{t}\"\n"));
-            }
-        }
-        cfg.push_str(&setup.extra_config);
-        let config = dir.join("witness.toml");
-        std::fs::write(&config, cfg).expect("config");
-        Self::spawn(dir, &config)
-    }
+/// `POST /add-checkpoint` to a running witness.
+pub trait AddCheckpoint {
+    fn add(&self, body: &[u8]) -> Reply;
+}
 
-    /// Starts the binary again on the same directory (a restart).
-    pub fn restart(self) -> WitnessProc {
-        let dir = self.dir.clone();
-        drop(self);
-        Self::spawn(&dir, &dir.join("witness.toml"))
-    }
-
-    fn spawn(dir: &Path, config: &Path) -> WitnessProc {
-        let ready = dir.join("ready");
-        let _ = std::fs::remove_file(&ready);
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(dir.join("witness.log"))
-            .expect("log file");
-        let child = Command::new(BIN)
-            .arg("serve")
-            .arg("--config")
-            .arg(config)
-            .arg("--ready-file")
-            .arg(&ready)
-            .arg("--log-level")
-            .arg("attestlog_witness=debug,info")
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("start attestlog-witness");
-        let mut proc = WitnessProc {
-            addr: "127.0.0.1:1".parse().expect("addr"),
-            dir: dir.to_owned(),
-            child,
-        };
-        let start = Instant::now();
-        loop {
-            if let Ok(text) = std::fs::read_to_string(&ready) {
-                if let Some(a) = text.strip_prefix("http=").map(str::trim) {
-                    proc.addr = a.parse().expect("ready file address");
-                    return proc;
-                }
-            }
-            if let Ok(Some(status)) = proc.child.try_wait() {
-                panic!("witness exited with {status}; log:\n{}", proc.log());
-            }
-            assert!(
-                start.elapsed() < DEADLINE,
-                "witness not ready; log:\n{}",
-                proc.log()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    pub fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.join("witness.log")).unwrap_or_default()
-    }
-
-    pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    /// The witness's process id.
-    pub fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    pub fn add(&self, body: &[u8]) -> Reply {
+impl AddCheckpoint for Witness {
+    fn add(&self, body: &[u8]) -> Reply {
         http(self.addr, "POST", "/add-checkpoint", body)
     }
-}
-
-impl Drop for WitnessProc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A port that was free a moment ago (for peers that must know each
-/// other's addresses before starting).
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
 }
 
 /// Polls `f` until it returns `Some` or `limit` passes.

@@ -17,9 +17,6 @@ use attestlog_core::tree::{tree_root, InMemoryTree};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-pub const GO_MISSING: &str =
-    "Go toolchain not found: install golang-go and golang-golang-x-mod-dev (scripts/test.sh does this)";
-
 /// Leaf `i` is the ASCII bytes of `"leaf <i>"`; both sides check the rule.
 pub const LEAF_RULE: &str = "leaf %d";
 /// Leaves in the shared tree: enough for level-2 tiles.
@@ -190,56 +187,15 @@ pub struct GoCheck {
     pub bin: PathBuf,
 }
 
-pub fn find_go() -> PathBuf {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .map(|d| d.join("go"))
-        .find(|p| p.is_file())
-        .unwrap_or_else(|| panic!("{GO_MISSING}"))
-}
-
 impl GoCheck {
-    /// Builds gocheck offline in GOPATH mode against Debian's x/mod sources.
+    /// Builds gocheck with the one Go recipe (`attestlog_gotest::go_build`:
+    /// offline, GOPATH mode, Debian's x/mod sources).
     pub fn build() -> GoCheck {
-        let go = find_go();
         let dir = tempfile::tempdir().expect("temporary directory");
-        // The runtime value first: a test binary reused from a target
-        // directory shared with another checkout has that checkout's path
-        // compiled in (attestlog_e2e::manifest_dir says more).
-        let src = std::env::var_os("CARGO_MANIFEST_DIR")
-            .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
+        let src = attestlog_gotest::manifest_dir(env!("CARGO_MANIFEST_DIR"))
             .join("tests/interop/gocheck");
         let bin = dir.path().join("gocheck");
-        let gopath = std::env::join_paths([
-            dir.path().join("gopath"),
-            PathBuf::from("/usr/share/gocode"),
-        ])
-        .expect("GOPATH");
-        let out = Command::new(&go)
-            .args(["build", "-o"])
-            .arg(&bin)
-            .arg(".")
-            .current_dir(&src)
-            .env("GO111MODULE", "off")
-            .env("GOFLAGS", "")
-            .env("GOTOOLCHAIN", "local")
-            .env("GOENV", "off")
-            .env("GOPROXY", "off")
-            .env("CGO_ENABLED", "0")
-            .env("GOPATH", gopath)
-            .env(
-                "GOCACHE",
-                Path::new(env!("CARGO_TARGET_TMPDIR")).join("go-build-cache"),
-            )
-            .output()
-            .unwrap_or_else(|e| panic!("{GO_MISSING} (running {}: {e})", go.display()));
-        assert!(
-            out.status.success(),
-            "building {} failed; are golang-go and golang-golang-x-mod-dev installed \
-             (scripts/test.sh does this)?\n{}",
-            src.display(),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        attestlog_gotest::go_build(&src, &bin).unwrap_or_else(|e| panic!("{e}"));
         GoCheck { dir, bin }
     }
 
