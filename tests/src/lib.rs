@@ -10,6 +10,7 @@ pub mod cli;
 pub mod hostile;
 pub mod load;
 pub mod signing;
+pub mod tiles;
 
 use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpStream};

@@ -39,6 +39,7 @@ use attestlog_attest::{verify_leaf_shared, Leaf};
 use attestlog_core::checkpoint::Checkpoint;
 use attestlog_core::proof::verify_consistency;
 use attestlog_core::{leaf_hash, node_hash, Hash};
+use attestlog_http::tiles::TileFetcher;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
@@ -47,7 +48,6 @@ use crate::grpc::{LogClient, ENTRIES_PAGE};
 use crate::online::witnessed_checkpoint;
 use crate::policy::Policy;
 use crate::state::{write_atomic, StateDir};
-use crate::tiles::HttpTiles;
 
 /// The roots of the perfect subtrees covering `[0, size)`, left to right:
 /// enough to append leaves and compute the root of every size reached.
@@ -139,7 +139,7 @@ pub struct Monitor {
     policy: Policy,
     state: StateDir,
     watch: Watch,
-    tiles: Option<HttpTiles>,
+    tiles: Option<TileFetcher>,
     position_path: PathBuf,
     frontier: Frontier,
     names: BTreeMap<String, Vec<String>>,
@@ -155,7 +155,7 @@ impl Monitor {
         origin: &str,
         state: StateDir,
         watch: Watch,
-        tiles: Option<HttpTiles>,
+        tiles: Option<TileFetcher>,
     ) -> Result<Monitor, ClientError> {
         if policy.log(origin).is_none() {
             return Err(ClientError::CheckpointUntrusted(format!(

@@ -11,9 +11,9 @@ use attestlog_client::online;
 use attestlog_client::policy::Policy;
 use attestlog_client::quorum::{evaluate, Candidate, Maintainers};
 use attestlog_client::state::StateDir;
-use attestlog_client::tiles::HttpTiles;
 use attestlog_client::trust_file::TrustFile;
 use attestlog_client::witnessed::WitnessedCheckpoint;
+use attestlog_http::tiles::{TileFetcher, DEFAULT_TIMEOUT};
 use clap::Args;
 
 use super::{
@@ -160,7 +160,7 @@ pub(super) async fn run(a: VerifyArgs) -> anyhow::Result<u8> {
         if let Some(dir) = &a.state_dir {
             let state = StateDir::open(dir)?;
             let tiles = tiles_url(&a.tiles_url, &policy)
-                .map(|u| HttpTiles::new(&u, tokio::runtime::Handle::current()));
+                .map(|u| TileFetcher::new(&u, tokio::runtime::Handle::current(), DEFAULT_TIMEOUT));
             if let Err(e) = state
                 .advance(
                     &policy.logs[cp.log].key,
