@@ -18,6 +18,7 @@ pub mod cli;
 pub mod hostile;
 pub mod load;
 pub mod signing;
+pub mod tiles;
 pub mod witness;
 
 pub use attestlog_gotest::manifest_dir;

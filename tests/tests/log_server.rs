@@ -26,9 +26,12 @@ use tonic::Code;
 
 const ORIGIN: &str = "e2e.test/log";
 
-struct HttpTiles(std::net::SocketAddr);
+/// The log's tiles over HTTP, read strictly: unlike
+/// `attestlog_http::tiles`, no fallback from a partial tile to its full
+/// tile, since this test checks that the server serves every tile itself.
+struct StrictTiles(std::net::SocketAddr);
 
-impl TileSource for HttpTiles {
+impl TileSource for StrictTiles {
     type Error = String;
     fn read_tile(&self, tile: &Tile) -> Result<Vec<u8>, String> {
         let (status, body) =
@@ -175,7 +178,7 @@ async fn submit_prove_read_tiles_restart() -> anyhow::Result<()> {
     assert_eq!(note, latest.note);
     let (cp, _) = Checkpoint::open(&note, ORIGIN, &verifier)?;
     assert_eq!(cp.size, 300);
-    let tiles = TileHashReader::new(HttpTiles(server.http), cp.size);
+    let tiles = TileHashReader::new(StrictTiles(server.http), cp.size);
     assert_eq!(
         tree_root(&tiles, cp.size).map_err(|e| anyhow::anyhow!("{e}"))?,
         cp.root

@@ -42,8 +42,7 @@ use crate::error::WitnessError;
 use crate::gossip::{EVIDENCE_PATH, GOSSIP_PATH};
 use crate::metrics::Labels;
 use crate::state::LogId;
-use crate::tiles::HttpTiles;
-use crate::witness::{Observation, Witness};
+use crate::witness::{LogTiles, Observation, Witness};
 
 const TEXT: &str = "text/plain; charset=utf-8";
 
@@ -52,7 +51,7 @@ pub struct App {
     /// The witness.
     pub witness: Arc<Witness>,
     /// Where proofs for gossip come from.
-    pub tiles: Arc<HttpTiles>,
+    pub tiles: Arc<LogTiles>,
     /// The C2SP submission prefix (empty or `/something`).
     pub submission_prefix: String,
     /// The C2SP monitoring prefix (empty or `/something`).

@@ -6,9 +6,10 @@
 //!
 //! In scope: the tlog-witness wire format ([`add_checkpoint`]), the
 //! witness's rules ([`witness`]), its own RocksDB state ([`state`]), the
-//! HTTP API ([`http`]), gossip ([`gossip`], [`tiles`], [`client`]),
-//! configuration ([`config`]) and metrics ([`metrics`]). Formats and proofs
-//! come from `attestlog-core`; the witness never depends on the log server
+//! HTTP API ([`http`]), gossip ([`gossip`], [`client`], and the logs'
+//! tiles, [`LogTiles`]), configuration ([`config`]) and metrics
+//! ([`metrics`]). Formats and proofs come from `attestlog-core`, the tile
+//! reader from `attestlog-http`; the witness never depends on the log server
 //! or its store. The binary `attestlog-witness` only parses arguments and
 //! wires these together.
 #![forbid(unsafe_code)]
@@ -22,8 +23,7 @@ pub mod gossip;
 pub mod http;
 pub mod metrics;
 pub mod state;
-pub mod tiles;
 pub mod witness;
 
 pub use error::WitnessError;
-pub use witness::{Cosigned, Observation, TreeSource, Witness};
+pub use witness::{Cosigned, LogTiles, Observation, TreeSource, Witness};

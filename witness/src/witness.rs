@@ -7,7 +7,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use attestlog_core::checkpoint::Checkpoint;
 use attestlog_core::cosignature::{self, MAX_TIMESTAMP};
@@ -15,6 +15,8 @@ use attestlog_core::evidence::Evidence;
 use attestlog_core::note::{Note, NoteSignature, NoteVerifier, SignerKey};
 use attestlog_core::proof::verify_consistency;
 use attestlog_core::Hash;
+use attestlog_http::tiles::TileFetcher;
+use tokio::runtime::Handle;
 
 use crate::add_checkpoint::AddCheckpointRequest;
 use crate::config::LogConfig;
@@ -23,7 +25,7 @@ use crate::metrics::{label, Metrics};
 use crate::state::{log_id, Kept, Latest, LogId, State};
 
 /// Where the witness gets proofs between two sizes of a log's tree: the
-/// log's tiles (see [`crate::tiles`]), or a fake in tests.
+/// log's tiles ([`LogTiles`]), or a fake in tests.
 pub trait TreeSource {
     /// From the log's tree of `newer` leaves: the root hash of its first
     /// `older` leaves and the consistency proof from `older` to `newer`.
@@ -33,6 +35,46 @@ pub trait TreeSource {
         older: u64,
         newer: u64,
     ) -> Result<(Hash, Vec<Hash>), WitnessError>;
+}
+
+/// The followed logs' C2SP tlog-tiles, each at its configured `tiles_url`,
+/// read with `attestlog_http`'s one tile reader (which reads a partial
+/// tile the log no longer serves from its full tile). Must be used from a
+/// blocking thread (`spawn_blocking`) of the runtime `handle` belongs to.
+pub struct LogTiles {
+    handle: Handle,
+    timeout: Duration,
+}
+
+impl LogTiles {
+    /// Tiles read on the runtime of `handle`, each request bounded by
+    /// `timeout`.
+    pub fn new(handle: Handle, timeout: Duration) -> Self {
+        LogTiles { handle, timeout }
+    }
+}
+
+impl TreeSource for LogTiles {
+    fn prefix_proof(
+        &self,
+        log: &LogConfig,
+        older: u64,
+        newer: u64,
+    ) -> Result<(Hash, Vec<Hash>), WitnessError> {
+        let base = log
+            .tiles_url
+            .as_deref()
+            .ok_or_else(|| WitnessError::Fetch {
+                url: log.origin.clone(),
+                reason: "no tiles_url configured for this log".into(),
+            })?;
+        TileFetcher::new(base, self.handle.clone(), self.timeout)
+            .prefix_and_proof(older, newer)
+            .map_err(|e| WitnessError::Fetch {
+                url: base.to_owned(),
+                reason: e.to_string(),
+            })
+    }
 }
 
 /// A cosignature just issued.

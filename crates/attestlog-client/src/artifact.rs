@@ -39,8 +39,8 @@ use crate::policy::Policy;
 use crate::quorum::{evaluate, Maintainers};
 use crate::report::Report;
 use crate::state::StateDir;
-use crate::tiles::HttpTiles;
 use crate::witnessed::WitnessedCheckpoint;
+use attestlog_http::tiles::{TileFetcher, DEFAULT_TIMEOUT};
 
 /// What to check: which artifact, and what the verifier trusts.
 #[derive(Clone, Copy, Debug)]
@@ -163,7 +163,8 @@ async fn checkpoint(
     let cp = online::witnessed_checkpoint(client, policy, sources.checkpoints).await?;
     if let Some(dir) = sources.state_dir {
         let state = StateDir::open(dir)?;
-        let tiles = tiles_url.map(|u| HttpTiles::new(u, tokio::runtime::Handle::current()));
+        let tiles = tiles_url
+            .map(|u| TileFetcher::new(u, tokio::runtime::Handle::current(), DEFAULT_TIMEOUT));
         state
             .advance(&policy.logs[cp.log].key, &cp.note, client, tiles.as_ref())
             .await?;

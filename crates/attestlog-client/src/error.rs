@@ -191,3 +191,14 @@ impl From<attestlog_core::policy::PolicyError> for ClientError {
         }
     }
 }
+
+impl From<attestlog_http::tiles::TileFetchError> for ClientError {
+    /// A failed request stays [`ClientError::Http`]; anything else the
+    /// tiles server answered is [`ClientError::BadAnswer`].
+    fn from(e: attestlog_http::tiles::TileFetchError) -> ClientError {
+        match e {
+            attestlog_http::tiles::TileFetchError::Http(e) => ClientError::Http(e),
+            other => ClientError::BadAnswer(other.to_string()),
+        }
+    }
+}

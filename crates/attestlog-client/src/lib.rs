@@ -11,8 +11,9 @@
 //! * [`quorum`] and [`report`]: the reproducible-build quorum check — at
 //!   least M distinct trusted maintainers attested this exact digest, in
 //!   entries proven to be in the log — and its outcome in plain words;
-//! * [`online`] (over [`grpc`], the log's API, and [`tiles`], its HTTP
-//!   tiles) and offline [`bundle`]s of [`tlog_proof`]s;
+//! * [`online`] (over [`grpc`], the log's API, and its HTTP tiles, read
+//!   with `attestlog_http::tiles`) and offline [`bundle`]s of
+//!   [`tlog_proof`]s;
 //! * [`state`]: the latest verified checkpoint per log, rollback and fork
 //!   detection with split-view evidence;
 //! * [`monitor`]: following a log and alerting on watched keys and names;
@@ -40,7 +41,6 @@ pub mod quorum;
 pub mod report;
 pub mod state;
 pub mod submit;
-pub mod tiles;
 pub mod tlog_proof;
 pub mod trust_file;
 pub mod witnessed;

@@ -39,6 +39,7 @@ use attestlog_attest::{verify_leaf_shared, Leaf};
 use attestlog_core::checkpoint::Checkpoint;
 use attestlog_core::proof::verify_consistency;
 use attestlog_core::{leaf_hash, Frontier};
+use attestlog_http::tiles::TileFetcher;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
@@ -47,7 +48,6 @@ use crate::grpc::{LogClient, ENTRIES_PAGE};
 use crate::online::witnessed_checkpoint;
 use crate::policy::Policy;
 use crate::state::{write_atomic, StateDir};
-use crate::tiles::HttpTiles;
 
 /// What to watch for.
 #[derive(Clone, Debug, Default)]
@@ -126,7 +126,7 @@ pub struct Monitor {
     policy: Policy,
     state: StateDir,
     watch: Watch,
-    tiles: Option<HttpTiles>,
+    tiles: Option<TileFetcher>,
     position_path: PathBuf,
     frontier: Frontier,
     names: BTreeMap<String, Vec<String>>,
@@ -142,7 +142,7 @@ impl Monitor {
         origin: &str,
         state: StateDir,
         watch: Watch,
-        tiles: Option<HttpTiles>,
+        tiles: Option<TileFetcher>,
     ) -> Result<Monitor, ClientError> {
         if policy.log(origin).is_none() {
             return Err(ClientError::CheckpointUntrusted(format!(

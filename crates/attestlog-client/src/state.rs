@@ -39,11 +39,11 @@ use attestlog_core::checkpoint::Checkpoint;
 use attestlog_core::evidence::Evidence;
 use attestlog_core::note::VerifierKey;
 use attestlog_core::proof::verify_consistency;
+use attestlog_http::tiles::TileFetcher;
 use sha2::{Digest as _, Sha256};
 
 use crate::error::ClientError;
 use crate::grpc::LogClient;
-use crate::tiles::{prefix_and_proof, HttpTiles};
 
 /// The lock file's name in a state directory.
 pub const LOCK_FILE: &str = "lock";
@@ -186,7 +186,7 @@ impl StateDir {
         log_key: &VerifierKey,
         presented: &[u8],
         client: &mut LogClient,
-        tiles: Option<&HttpTiles>,
+        tiles: Option<&TileFetcher>,
     ) -> Result<(), ClientError> {
         let origin = attestlog_core::note::NoteVerifier::name(log_key).to_owned();
         let (new, _) = Checkpoint::open(presented, &origin, log_key)
@@ -258,11 +258,13 @@ impl StateDir {
         };
         if let Some(t) = tiles {
             let t = t.clone();
-            let (s, l, root) = (small.size, large.size, large.root);
-            let material =
-                tokio::task::spawn_blocking(move || prefix_and_proof(&t, s, l, &root)).await;
+            let (s, l) = (small.size, large.size);
+            let material = tokio::task::spawn_blocking(move || t.prefix_and_proof(s, l)).await;
             if let Ok(Ok((prefix, proof))) = material {
-                if prefix != small.root {
+                // The tiles are the signed tree only if the proof leads
+                // from their prefix root to the signed root.
+                let signed = verify_consistency(s, l, &prefix, &large.root, &proof).is_ok();
+                if signed && prefix != small.root {
                     return Err(fork(
                         Evidence::inconsistent(
                             &origin, log_key, small_note, large_note, prefix, proof,

@@ -4,7 +4,10 @@
 //! * a minimal client ([`request`], [`get`]): one connection per request,
 //!   a timeout on the whole exchange, and a limit on the response body;
 //! * the servers' accept loop ([`server::serve`]), with a header-read
-//!   timeout, an idle timeout and a cap on open connections.
+//!   timeout, an idle timeout and a cap on open connections;
+//! * the one reader of a log's C2SP tlog-tiles ([`tiles::TileFetcher`]),
+//!   used by the client and the witness, with the formats and proofs of
+//!   `attestlog-core`.
 //!
 //! Everything attestlog exchanges this way is signed, so plain HTTP loses
 //! no integrity; put TLS in front for confidentiality.
@@ -15,6 +18,7 @@
 #![deny(missing_docs)]
 
 pub mod server;
+pub mod tiles;
 
 use std::time::Duration;
 

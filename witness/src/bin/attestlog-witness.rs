@@ -11,8 +11,7 @@ use attestlog_witness::config::ConfigFile;
 use attestlog_witness::http::{serve, App};
 use attestlog_witness::metrics::Metrics;
 use attestlog_witness::state::State;
-use attestlog_witness::tiles::HttpTiles;
-use attestlog_witness::{gossip, Witness};
+use attestlog_witness::{gossip, LogTiles, Witness};
 use clap::{Parser, Subcommand};
 
 /// A witness for attestlog (and any C2SP tlog-witness client): it cosigns
@@ -144,7 +143,7 @@ async fn run(
     }
     let app = Arc::new(App {
         witness: witness.clone(),
-        tiles: Arc::new(HttpTiles::new(
+        tiles: Arc::new(LogTiles::new(
             tokio::runtime::Handle::current(),
             cfg.timeout(),
         )),

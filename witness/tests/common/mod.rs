@@ -6,13 +6,11 @@
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use attestlog_core::checkpoint::Checkpoint;
 use attestlog_core::note::{KeyType, Note, SignerKey, VerifierKey};
 use attestlog_core::proof::{prove_consistency, to_base64_lines};
-use attestlog_core::tile::{read_tile, Tile, TilePath};
 use attestlog_core::tree::{tree_root, InMemoryTree};
 use attestlog_core::{leaf_hash, Hash};
 use sha2::{Digest, Sha256};
@@ -254,80 +252,10 @@ fn dechunk(mut b: &[u8]) -> Vec<u8> {
 }
 
 // ---------------------------------------------------------------------------
-// A C2SP tlog-tiles server for a TestLog, in a thread.
+// A C2SP tlog-tiles server for a TestLog: the end-to-end harness's.
 
-/// Serves `tile/<L>/<N>[.p/<W>]` of a shared tree on 127.0.0.1.
-pub struct TilesServer {
-    pub addr: SocketAddr,
-    pub tree: Arc<Mutex<InMemoryTree>>,
-}
-
-impl TilesServer {
-    pub fn start(tree: InMemoryTree) -> TilesServer {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind tiles server");
-        let addr = listener.local_addr().expect("addr");
-        let tree = Arc::new(Mutex::new(tree));
-        let shared = tree.clone();
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let tree = shared.clone();
-                std::thread::spawn(move || serve_tile(stream, &tree));
-            }
-        });
-        TilesServer { addr, tree }
-    }
-
-    pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-}
-
-fn serve_tile(stream: TcpStream, tree: &Mutex<InMemoryTree>) {
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-    let mut reader = BufReader::new(&stream);
-    let mut line = String::new();
-    if reader.read_line(&mut line).is_err() {
-        return;
-    }
-    // Skip the headers.
-    loop {
-        let mut h = String::new();
-        match reader.read_line(&mut h) {
-            Ok(0) | Err(_) => break,
-            Ok(_) if h == "\r\n" => break,
-            Ok(_) => {}
-        }
-    }
-    let path = line
-        .split(' ')
-        .nth(1)
-        .unwrap_or("/")
-        .trim_start_matches('/');
-    let found = match Tile::parse_path(path) {
-        Ok(TilePath::Hashes(tile)) => {
-            let tree = tree.lock().expect("tree");
-            if tile.is_within(tree.size()) {
-                read_tile(&*tree, &tile).ok()
-            } else {
-                None
-            }
-        }
-        _ => None,
-    };
-    let (status, body) = match found {
-        Some(b) => ("200 OK", b),
-        None => ("404 Not Found", b"not found\n".to_vec()),
-    };
-    let mut s = &stream;
-    let _ = s.write_all(
-        format!(
-            "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-            body.len()
-        )
-        .as_bytes(),
-    );
-    let _ = s.write_all(&body);
-}
+#[allow(unused_imports)] // not every test serves tiles
+pub use attestlog_e2e::tiles::TilesServer;
 
 // ---------------------------------------------------------------------------
 // The real witness binary, started by attestlog-e2e's one launcher.

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context as _};
 use attestlog_client::monitor::{Alert, Monitor, Watch};
 use attestlog_client::state::StateDir;
-use attestlog_client::tiles::HttpTiles;
+use attestlog_http::tiles::{TileFetcher, DEFAULT_TIMEOUT};
 use clap::Args;
 
 use super::{entries_bar, load_policy, report_fork, LogArgs};
@@ -85,7 +85,7 @@ pub(super) async fn run(a: MonitorArgs) -> anyhow::Result<u8> {
     let tiles = a
         .tiles_url
         .as_deref()
-        .map(|u| HttpTiles::new(u, tokio::runtime::Handle::current()));
+        .map(|u| TileFetcher::new(u, tokio::runtime::Handle::current(), DEFAULT_TIMEOUT));
     let mut m = Monitor::open(policy, &origin, StateDir::open(&a.state_dir)?, watch, tiles)?;
     let mut client = a.log.connect().await?;
     // Shown only for a catch-up of more than one page.
