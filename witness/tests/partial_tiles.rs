@@ -28,7 +28,7 @@ fn gossip_is_checked_when_a_partial_tile_is_gone() {
     let tiles = TilesServer::start_without_superseded_partials(log.tree.clone());
     let mut s = WitnessSetup::new("witness.example/partial", 22);
     s.logs = vec![(log.clone(), Some(tiles.url()))];
-    let w = WitnessProc::start(tmp.path(), &s);
+    let w = start_witness(tmp.path(), &s);
     let r = w.add(&log.request(0, 300));
     assert_eq!(r.status, 200, "{}", r.text());
 
