@@ -5,6 +5,9 @@
 //! [`proof`]), C2SP signed notes ([`note`]), checkpoints ([`checkpoint`]),
 //! `cosignature/v1` witness cosignatures ([`cosignature`]), and tlog-tiles
 //! coordinates, paths, tile hashing and entry bundles ([`tile`]).
+//! Also the C2SP tlog-witness wire format ([`witness_protocol`]) and the
+//! text grammar all formats share: canonical decimals, lower-case hex
+//! ([`text`]).
 //!
 //! Out of scope, by design: I/O of any kind (files, network, clocks: the
 //! caller passes the time), async runtimes, storage, OpenPGP. Randomness is
@@ -20,8 +23,10 @@ pub mod hash;
 pub mod note;
 pub mod policy;
 pub mod proof;
+pub mod text;
 pub mod tile;
 pub mod tree;
+pub mod witness_protocol;
 
 pub use hash::{leaf_hash, node_hash, Hash};
 pub use rand_core;
