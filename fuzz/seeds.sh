@@ -8,8 +8,8 @@
 #     time before the targets' `now` (2026-01-01) so that signature checks
 #     are reached: inline-signed (compressed, uncompressed, armored),
 #     cleartext-signed, detached;
-#   * notes, checkpoints, cosignatures, proofs, tiles, evidence, policies,
-#     maintainers files, bundles and tlog-proofs written by fuzz/seedgen
+#   * notes, checkpoints, cosignatures, proofs, tiles, tlog-witness bodies,
+#     evidence, policies, maintainers files, bundles and tlog-proofs written by fuzz/seedgen
 #     with attestlog-core from fixed keys.
 #
 # Only seeds are committed; the corpus the fuzzers grow lives in

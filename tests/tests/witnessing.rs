@@ -406,3 +406,67 @@ async fn split_view_between_two_logs_is_caught() -> anyhow::Result<()> {
     drop((a, b, w1, w2));
     Ok(())
 }
+
+/// A log that restarts no longer knows what its witness cosigned, asks it
+/// with `old 0`, and resumes from the real witness's 409 body (read with
+/// `attestlog_core::witness_protocol::parse_conflict_size`, the grammar
+/// the witness writes). Pins that the strict 409 reading accepts
+/// `attestlog-witness`'s answer: were it refused, the restarted log would
+/// never be cosigned and step 3's wait would end in an error.
+///
+/// 1. a witness W1 and a log whose policy requires W1; an entry is
+///    cosigned (W1 now holds the log's size);
+/// 2. the log stops and starts again on the same data;
+/// 3. a new entry is cosigned by W1 again, and W1 has answered a 409.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_log_resumes_from_the_witness_409() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let log_vkey = log_keygen(dir.path(), ORIGIN)?;
+    let (w1, k1) = start_witness(&dir.path().join("w1"), "w1.test", 31, &log_vkey)?;
+    let policy_text = format!(
+        "log {log_vkey}\nwitness W1 {} {}\nquorum W1\n",
+        k1.verifier().to_key_string(),
+        w1.url()
+    );
+    let policy_path = dir.path().join("w1.policy");
+    std::fs::write(&policy_path, &policy_text)?;
+    let policy = Policy::parse(policy_text.as_bytes())?;
+    let flags = [
+        "--witness-policy",
+        policy_path.to_str().unwrap_or_default(),
+        "--batch-max-wait-ms",
+        "1",
+    ];
+    let mut m = Maintainer::new("m <m@example.org>");
+    let mut submit = |i: u32| {
+        let st = statement(&format!("restart-{i}"), &format!("{:064x}", i + 1));
+        pb::SubmitRequest {
+            signature: m.sign(&st),
+            payload: st,
+            certificate: m.cert.clone(),
+            wait_for_witnesses: true,
+        }
+    };
+    // 1.
+    let log = LogServer::start(dir.path(), ORIGIN, &flags)?;
+    let mut client = LogClient::connect(log.endpoint()).await?;
+    let r = client.submit(submit(0)).await?.into_inner();
+    policy.verify_checkpoint(&r.checkpoint.expect("checkpoint").note)?;
+    // 2.
+    anyhow::ensure!(log.stop()?.success(), "the log did not stop cleanly");
+    let log = LogServer::start(dir.path(), ORIGIN, &flags)?;
+    let mut client = LogClient::connect(log.endpoint()).await?;
+    // 3.
+    let r = client.submit(submit(1)).await?.into_inner();
+    let (cp, _, who) = policy.verify_checkpoint(&r.checkpoint.expect("checkpoint").note)?;
+    assert_eq!((cp.size, who), (2, vec![0]));
+    let addr = w1.addr;
+    let (_, metrics) = http_get(addr, "/metrics")?;
+    let metrics = String::from_utf8(metrics)?;
+    assert!(
+        metrics.contains("endpoint=\"add-checkpoint\",status=\"409\""),
+        "the witness answered no 409:\n{metrics}"
+    );
+    drop((log, w1));
+    Ok(())
+}

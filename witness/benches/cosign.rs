@@ -19,7 +19,7 @@ use attestlog_core::leaf_hash;
 use attestlog_core::note::{KeyType, Note, SignerKey};
 use attestlog_core::proof::prove_consistency;
 use attestlog_core::tree::{tree_root, InMemoryTree};
-use attestlog_witness::add_checkpoint::AddCheckpointRequest;
+use attestlog_core::witness_protocol::AddCheckpointRequest;
 use attestlog_witness::config::LogConfig;
 use attestlog_witness::metrics::Metrics;
 use attestlog_witness::state::State;

@@ -5,6 +5,7 @@ use attestlog_core::checkpoint::CheckpointError;
 use attestlog_core::evidence::EvidenceError;
 use attestlog_core::note::NoteError;
 use attestlog_core::proof::ProofError;
+use attestlog_core::witness_protocol::WitnessProtocolError;
 
 /// Everything that can go wrong in the witness.
 #[derive(Debug, thiserror::Error)]
@@ -79,6 +80,20 @@ pub enum WitnessError {
         /// Why it failed.
         reason: String,
     },
+}
+
+impl From<WitnessProtocolError> for WitnessError {
+    /// A request that does not follow the tlog-witness grammar: 413 when
+    /// too large, 400 otherwise (with the grammar's reason as the body).
+    fn from(e: WitnessProtocolError) -> WitnessError {
+        match e {
+            WitnessProtocolError::RequestTooLarge(size) => WitnessError::RequestTooLarge(size),
+            WitnessProtocolError::MalformedRequest(why) => {
+                WitnessError::MalformedRequest(why.to_owned())
+            }
+            other => WitnessError::MalformedRequest(other.to_string()),
+        }
+    }
 }
 
 impl WitnessError {

@@ -27,6 +27,11 @@ use std::future::Future;
 use std::sync::Arc;
 
 use attestlog_core::evidence::MAX_EVIDENCE_SIZE;
+use attestlog_core::text::decode_lower_hex_32;
+use attestlog_core::witness_protocol::{
+    encode_conflict_size, encode_cosignature_lines, AddCheckpointRequest, CONTENT_TYPE_TLOG_SIZE,
+    MAX_REQUEST_SIZE,
+};
 use attestlog_http::server::ServerLimits;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
@@ -35,9 +40,6 @@ use hyper::{Method, Request, Response};
 use tokio::net::TcpListener;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::add_checkpoint::{
-    size_body, AddCheckpointRequest, CONTENT_TYPE_TLOG_SIZE, MAX_REQUEST_SIZE,
-};
 use crate::error::WitnessError;
 use crate::gossip::{EVIDENCE_PATH, GOSSIP_PATH};
 use crate::metrics::Labels;
@@ -98,7 +100,7 @@ fn error_response(e: &WitnessError) -> Resp {
         // newline (U+000A). The response MUST have a `Content-Type` of
         // `text/x.tlog.size`."
         WitnessError::SizeConflict { stored, .. } => {
-            respond(409, CONTENT_TYPE_TLOG_SIZE, size_body(*stored))
+            respond(409, CONTENT_TYPE_TLOG_SIZE, encode_conflict_size(*stored))
         }
         e => respond(e.status(), TEXT, format!("{e}\n")),
     }
@@ -120,10 +122,7 @@ async fn read_body(req: Request<Incoming>, limit: usize) -> Result<Vec<u8>, Witn
 }
 
 fn parse_log_id(hex_id: &str) -> Option<LogId> {
-    if hex_id.len() != 64 || hex_id.bytes().any(|b| b.is_ascii_uppercase()) {
-        return None;
-    }
-    hex::decode(hex_id).ok()?.try_into().ok()
+    decode_lower_hex_32(hex_id)
 }
 
 async fn handle(app: &App, req: Request<Incoming>) -> Resp {
@@ -201,7 +200,7 @@ async fn add_checkpoint(app: &App, req: Request<Incoming>) -> Resp {
     };
     let parsed = match AddCheckpointRequest::parse(&body) {
         Ok(r) => r,
-        Err(e) => return error_response(&e),
+        Err(e) => return error_response(&e.into()),
     };
     let Ok(permit) = app.add_checkpoint_slots.clone().try_acquire_owned() else {
         return retry_later(
@@ -219,7 +218,11 @@ async fn add_checkpoint(app: &App, req: Request<Incoming>) -> Resp {
     match cosigned.await {
         Ok(c) => {
             tracing::info!(origin = %c.checkpoint.origin, size = c.checkpoint.size, timestamp = c.timestamp, "cosigned");
-            respond(200, TEXT, c.signature.to_line())
+            respond(
+                200,
+                TEXT,
+                encode_cosignature_lines(std::slice::from_ref(&c.signature)),
+            )
         }
         Err(e) => {
             if e.is_fatal() {

@@ -4,18 +4,17 @@
 //! witnesses, and records split-view evidence when a log shows two
 //! histories.
 //!
-//! In scope: the tlog-witness wire format ([`add_checkpoint`]), the
-//! witness's rules ([`witness`]), its own RocksDB state ([`state`]), the
+//! In scope: the witness's rules ([`witness`]), its own RocksDB state ([`state`]), the
 //! HTTP API ([`http`]), gossip ([`gossip`], [`client`], and the logs'
 //! tiles, [`LogTiles`]), configuration ([`config`]) and metrics
-//! ([`metrics`]). Formats and proofs come from `attestlog-core`, the tile
+//! ([`metrics`]). Formats and proofs, the tlog-witness wire format among them
+//! (`attestlog_core::witness_protocol`), come from `attestlog-core`, the tile
 //! reader from `attestlog-http`; the witness never depends on the log server
 //! or its store. The binary `attestlog-witness` only parses arguments and
 //! wires these together.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-pub mod add_checkpoint;
 pub mod client;
 pub mod config;
 pub mod error;

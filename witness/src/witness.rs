@@ -14,11 +14,11 @@ use attestlog_core::cosignature::{self, MAX_TIMESTAMP};
 use attestlog_core::evidence::Evidence;
 use attestlog_core::note::{Note, NoteSignature, NoteVerifier, SignerKey};
 use attestlog_core::proof::verify_consistency;
+use attestlog_core::witness_protocol::AddCheckpointRequest;
 use attestlog_core::Hash;
 use attestlog_http::tiles::TileFetcher;
 use tokio::runtime::Handle;
 
-use crate::add_checkpoint::AddCheckpointRequest;
 use crate::config::LogConfig;
 use crate::error::WitnessError;
 use crate::metrics::{label, Metrics};

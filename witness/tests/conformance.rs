@@ -24,7 +24,7 @@ use attestlog_core::checkpoint::Checkpoint;
 use attestlog_core::cosignature;
 use attestlog_core::evidence::Evidence;
 use attestlog_core::note::{KeyType, Note, NoteVerifier, SignerKey};
-use attestlog_core::proof::to_base64_lines;
+use attestlog_core::witness_protocol::parse_cosignature_lines;
 use attestlog_core::{leaf_hash, Hash};
 use common::*;
 
@@ -35,10 +35,10 @@ fn cosig_timestamp(setup: &WitnessSetup, text: &str, reply: &Reply) -> u64 {
         line.starts_with("\u{2014} ") && line.ends_with('\n'),
         "{line:?}"
     );
-    let note = Note::parse(format!("{text}\n{line}").as_bytes()).expect("cosigned note");
+    let sigs = parse_cosignature_lines(&reply.body).expect("cosignature lines");
+    assert_eq!(sigs.len(), 1, "one cosignature: {line:?}");
     let w = setup.key().verifier();
-    let sig = &note.signatures()[0];
-    cosignature::verify(&w, text, sig).expect("cosignature verifies")
+    cosignature::verify(&w, text, &sigs[0]).expect("cosignature verifies")
 }
 
 #[test]
@@ -86,18 +86,11 @@ fn every_status_code_and_restart() {
             r.text()
         );
     }
-    let line = to_base64_lines(&[leaf_hash(b"x")]);
-    let r = w.add(
-        &format!(
-            "old 1\n{}\n{}",
-            line.repeat(64),
-            String::from_utf8_lossy(&log.checkpoint(5))
-        )
-        .into_bytes(),
-    );
+    let r = w.add(&body(1, &[leaf_hash(b"x"); 64], &log.checkpoint(5)));
     assert_eq!(r.status, 400, "{}", r.text());
     let r = w.add(&body(6, &log.proof(5, 6), &log.checkpoint(5)));
     assert_eq!(r.status, 400, "{}", r.text());
+    // SPEC 8.2: over 1 MiB + 64 KiB is 413.
     let r = w.add(&vec![b'a'; 1024 * 1024 + 64 * 1024 + 1]);
     assert_eq!(r.status, 413, "{}", r.text());
 

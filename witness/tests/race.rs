@@ -16,6 +16,7 @@ use std::sync::{Arc, Mutex};
 
 use attestlog_core::checkpoint::Checkpoint;
 use attestlog_core::note::Note;
+use attestlog_core::witness_protocol::{parse_conflict_size, CONTENT_TYPE_TLOG_SIZE};
 use common::*;
 
 const THREADS: usize = 20;
@@ -76,10 +77,9 @@ fn racing_requests_never_roll_back() {
                             old = new;
                         }
                         409 => {
-                            let stored: u64 =
-                                r.text().trim_end().parse().expect("409 body is a size");
+                            let stored = parse_conflict_size(&r.body).expect("409 body is a size");
                             assert!(stored >= old, "409 named {stored}, below old {old}");
-                            assert_eq!(r.content_type, "text/x.tlog.size");
+                            assert_eq!(r.content_type, CONTENT_TYPE_TLOG_SIZE);
                             old = stored;
                         }
                         other => panic!("unexpected {other}: {}", r.text()),

@@ -30,6 +30,7 @@
 
 use std::collections::BTreeMap;
 
+use attestlog_core::text::decode_lower_hex_32;
 use serde::Deserialize;
 
 use crate::error::AttestError;
@@ -238,15 +239,7 @@ pub(crate) fn subject(
 
 /// Parses exactly 64 lowercase hex digits.
 pub(crate) fn parse_sha256_hex(value: &str) -> Option<[u8; 32]> {
-    let lowercase_hex = value
-        .bytes()
-        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
-    if value.len() != 64 || !lowercase_hex {
-        return None;
-    }
-    let mut out = [0u8; 32];
-    hex::decode_to_slice(value, &mut out).ok()?;
-    Some(out)
+    decode_lower_hex_32(value)
 }
 
 #[cfg(test)]

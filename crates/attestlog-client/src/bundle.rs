@@ -31,11 +31,12 @@
 
 use attestlog_attest::openpgp::parse::Parse as _;
 use attestlog_attest::openpgp::Cert;
+use attestlog_core::text::{decode_lower_hex_32, parse_decimal_u64};
 use base64::Engine as _;
 
 use crate::error::ClientError;
 use crate::quorum::Candidate;
-use crate::tlog_proof::{parse_decimal, TlogProof};
+use crate::tlog_proof::TlogProof;
 
 /// The first line of a bundle, with its newline.
 pub const BUNDLE_MAGIC: &str = "attestlog bundle v1\n";
@@ -129,8 +130,8 @@ impl Bundle {
         };
         let digest = parse_digest(c.field("digest ")?)
             .ok_or_else(|| bad("digest is not sha256:<64 lowercase hex digits>"))?;
-        let count = parse_decimal(c.field("entries ")?)
-            .ok_or_else(|| bad("entry count is not a decimal number"))?;
+        let count = parse_decimal_u64(c.field("entries ")?)
+            .map_err(|_| bad("entry count is not a decimal number"))?;
         if count > MAX_BUNDLE_ENTRIES as u64 {
             return Err(bad("more entries than a bundle may carry"));
         }
@@ -138,8 +139,8 @@ impl Bundle {
         for _ in 0..count {
             let leaf = c.base64("entry ")?;
             let certificate = c.base64("certificate ")?;
-            let len = parse_decimal(c.field("proof ")?)
-                .ok_or_else(|| bad("proof length is not a decimal number"))?;
+            let len = parse_decimal_u64(c.field("proof ")?)
+                .map_err(|_| bad("proof length is not a decimal number"))?;
             if len > MAX_ENTRY_PROOF_SIZE as u64 || len > c.rest.len() as u64 {
                 return Err(bad(
                     "proof length runs past the end of the file or the limit",
@@ -243,17 +244,7 @@ impl Bundle {
 
 /// Parses `sha256:<64 lowercase hex>`.
 pub fn parse_digest(s: &str) -> Option<[u8; 32]> {
-    let h = s.strip_prefix("sha256:")?;
-    if h.len() != 64
-        || !h
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-    {
-        return None;
-    }
-    let mut out = [0u8; 32];
-    hex::decode_to_slice(h, &mut out).ok()?;
-    Some(out)
+    decode_lower_hex_32(s.strip_prefix("sha256:")?)
 }
 
 #[cfg(test)]

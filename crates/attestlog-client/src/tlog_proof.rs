@@ -15,6 +15,7 @@
 //! policy and the audit path against its root is [`crate::quorum`]'s job.
 
 use attestlog_core::proof::{parse_base64_hash, to_base64_lines, MAX_PROOF_HASHES};
+use attestlog_core::text::parse_decimal_u64;
 use attestlog_core::Hash;
 use base64::Engine as _;
 
@@ -68,7 +69,7 @@ impl TlogProof {
         }
         let index = first
             .strip_prefix("index ")
-            .and_then(parse_decimal)
+            .and_then(|n| parse_decimal_u64(n).ok())
             .ok_or_else(|| bad("expected `index <decimal>` (no leading zeros)"))?;
         let mut audit_path = Vec::new();
         loop {
@@ -109,15 +110,6 @@ impl TlogProof {
         out.extend_from_slice(&self.checkpoint);
         out
     }
-}
-
-/// A decimal without leading zeros.
-pub(crate) fn parse_decimal(s: &str) -> Option<u64> {
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) || (s.len() > 1 && s.starts_with('0'))
-    {
-        return None;
-    }
-    s.parse().ok()
 }
 
 #[cfg(test)]

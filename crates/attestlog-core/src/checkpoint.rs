@@ -17,6 +17,7 @@ use base64::Engine as _;
 
 use crate::hash::Hash;
 use crate::note::{Note, NoteError, NoteVerifier};
+use crate::text::parse_decimal_u64;
 use crate::tree::MAX_TREE_SIZE;
 
 /// The most extension lines [`Checkpoint::parse`] accepts.
@@ -163,12 +164,7 @@ impl Checkpoint {
 }
 
 fn parse_size(s: &str) -> Result<u64, CheckpointError> {
-    let bad = || CheckpointError::BadSize(s.to_owned());
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) || (s.len() > 1 && s.starts_with('0'))
-    {
-        return Err(bad());
-    }
-    let size: u64 = s.parse().map_err(|_| bad())?;
+    let size = parse_decimal_u64(s).map_err(|_| CheckpointError::BadSize(s.to_owned()))?;
     if size > MAX_TREE_SIZE {
         return Err(CheckpointError::SizeTooLarge(size));
     }

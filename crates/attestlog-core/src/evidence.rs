@@ -56,6 +56,7 @@ use crate::note::{KeyType, Note, NoteError, NoteVerifier, VerifierKey, MAX_NOTE_
 use crate::proof::{
     parse_base64_hash, to_base64_lines, verify_consistency, ProofError, MAX_PROOF_HASHES,
 };
+use crate::text::parse_decimal_u64;
 
 /// The first line of every evidence file, with its newline.
 pub const EVIDENCE_MAGIC: &str = "attestlog split-view evidence v1\n";
@@ -343,12 +344,8 @@ fn open(
 }
 
 fn parse_decimal(s: &str) -> Result<u64, EvidenceError> {
-    let bad = EvidenceError::Malformed("not a decimal number without leading zeros");
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) || (s.len() > 1 && s.starts_with('0'))
-    {
-        return Err(bad);
-    }
-    s.parse().map_err(|_| bad)
+    parse_decimal_u64(s)
+        .map_err(|_| EvidenceError::Malformed("not a decimal number without leading zeros"))
 }
 
 /// A cursor over the file's bytes.

@@ -6,6 +6,9 @@
 //! ([`checkpoint`]), `cosignature/v1` witness cosignatures ([`cosignature`]),
 //! and tlog-tiles coordinates, paths, tile hashing and entry bundles
 //! ([`tile`]).
+//! Also the C2SP tlog-witness wire format ([`witness_protocol`]), C2SP
+//! tlog-policy ([`policy`]), split-view evidence ([`evidence`]) and the text
+//! grammar all formats share: canonical decimals, lower-case hex ([`text`]).
 //!
 //! Out of scope, by design: I/O of any kind (files, network, clocks: the
 //! caller passes the time), async runtimes, storage, OpenPGP. Randomness is
@@ -22,8 +25,10 @@ pub mod hash;
 pub mod note;
 pub mod policy;
 pub mod proof;
+pub mod text;
 pub mod tile;
 pub mod tree;
+pub mod witness_protocol;
 
 #[cfg(test)]
 mod rs_merkle_oracle;

@@ -49,6 +49,7 @@
 
 use crate::checkpoint::{Checkpoint, CheckpointError};
 use crate::note::{KeyType, Note, NoteVerifier as _, VerifierKey};
+use crate::text::parse_decimal_u64_bytes;
 
 /// Why a policy is invalid, or a checkpoint does not satisfy it.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -614,10 +615,7 @@ fn parse_key(n: usize, vkey: &[u8], want: KeyType, role: &str) -> Result<Verifie
 }
 
 fn parse_decimal(s: &[u8]) -> Option<usize> {
-    if s.is_empty() || !s.iter().all(u8::is_ascii_digit) || (s.len() > 1 && s[0] == b'0') {
-        return None;
-    }
-    std::str::from_utf8(s).ok()?.parse().ok()
+    usize::try_from(parse_decimal_u64_bytes(s).ok()?).ok()
 }
 
 #[cfg(test)]

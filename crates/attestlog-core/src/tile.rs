@@ -30,6 +30,7 @@ use std::collections::HashMap;
 
 use crate::frontier::Frontier;
 use crate::hash::{Hash, HASH_SIZE};
+use crate::text::parse_decimal_u64;
 use crate::tree::{HashReader, Subtree, MAX_TREE_SIZE};
 
 /// Hashes in a full tile.
@@ -226,7 +227,8 @@ impl Tile {
         let level = if entries {
             0
         } else {
-            let l = parse_decimal(level_part).ok_or(bad("level is not a decimal number"))?;
+            let l =
+                parse_decimal_u64(level_part).map_err(|_| bad("level is not a decimal number"))?;
             if l > u64::from(MAX_PATH_LEVEL) {
                 return Err(bad("level is above 63"));
             }
@@ -234,7 +236,7 @@ impl Tile {
         };
         let (index_part, width) = match rest.split_once(".p/") {
             Some((i, w)) => {
-                let w = parse_decimal(w).ok_or(bad("width is not a decimal number"))?;
+                let w = parse_decimal_u64(w).map_err(|_| bad("width is not a decimal number"))?;
                 if w == 0 || w >= u64::from(TILE_WIDTH) {
                     return Err(bad("partial width is not between 1 and 255"));
                 }
@@ -271,15 +273,6 @@ impl Tile {
             .filter_map(Hash::from_slice)
             .collect())
     }
-}
-
-/// A decimal number without leading zeros (or "0").
-fn parse_decimal(s: &str) -> Option<u64> {
-    if s.is_empty() || (s.len() > 1 && s.starts_with('0')) || !s.bytes().all(|b| b.is_ascii_digit())
-    {
-        return None;
-    }
-    s.parse().ok()
 }
 
 /// Writes `n` as three-digit groups, all but the last prefixed `x`.

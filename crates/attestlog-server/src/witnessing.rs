@@ -25,7 +25,10 @@ use std::time::Duration;
 use attestlog_core::cosignature;
 use attestlog_core::note::{Note, NoteSignature, NoteVerifier as _, VerifierKey};
 use attestlog_core::policy::Policy;
-use attestlog_core::proof::{prove_consistency, to_base64_lines};
+use attestlog_core::proof::prove_consistency;
+use attestlog_core::witness_protocol::{
+    parse_conflict_size, parse_cosignature_lines, AddCheckpointRequest,
+};
 use hyper::Method;
 
 use crate::state::{LogState, Published, Witnessed};
@@ -232,8 +235,12 @@ async fn ask(
         Ok(p) => p,
         Err(e) => return Outcome::Failed(format!("building the proof: {e}")),
     };
-    let mut body = format!("old {old}\n{}\n", to_base64_lines(&proof)).into_bytes();
-    body.extend_from_slice(&cur.note);
+    let body = AddCheckpointRequest {
+        old_size: old,
+        proof,
+        checkpoint: cur.note.clone(),
+    }
+    .to_bytes();
     let url = format!("{}/add-checkpoint", base.trim_end_matches('/'));
     let resp = match attestlog_http::request(
         Method::POST,
@@ -247,16 +254,23 @@ async fn ask(
         Ok(r) => r,
         Err(e) => return Outcome::Failed(e.to_string()),
     };
-    let text = String::from_utf8_lossy(&resp.body);
-    match resp.status {
-        200 => match find_cosignature(w, cur, &resp.body) {
+    interpret(w, cur, resp.status, &resp.body)
+}
+
+/// What an answer to `add-checkpoint` for `cur` means; the bodies are read
+/// with `attestlog_core::witness_protocol`.
+fn interpret(w: &Target, cur: &Published, status: u16, body: &[u8]) -> Outcome {
+    let text = String::from_utf8_lossy(body);
+    match status {
+        200 => match find_cosignature(w, cur, body) {
             Some(sig) => Outcome::Cosigned(sig, cur.size),
             None => Outcome::Failed("200 without a valid cosignature from this witness".into()),
         },
-        // C2SP tlog-witness: 409 carries the witness's latest size.
-        409 => match text.trim().parse::<u64>() {
+        // C2SP tlog-witness: 409 carries the witness's latest size, "in
+        // decimal, followed by a newline (U+000A)".
+        409 => match parse_conflict_size(body) {
             Ok(n) => Outcome::Conflict(n),
-            Err(_) => Outcome::Failed(format!("409 with an unreadable size {:?}", text.trim())),
+            Err(e) => Outcome::Failed(format!("409 with an unreadable size {:?}: {e}", text)),
         },
         422 => Outcome::Refused(text.trim().to_owned()),
         s => Outcome::Failed(format!("HTTP {s}: {}", text.trim())),
@@ -264,20 +278,116 @@ async fn ask(
 }
 
 /// Finds and verifies this witness's cosignature among the signature lines
-/// of a 200 answer.
+/// of a 200 answer (C2SP tlog-witness: "The client MUST ignore any
+/// cosignatures from unknown keys").
 fn find_cosignature(w: &Target, cur: &Published, body: &[u8]) -> Option<NoteSignature> {
     let note = Note::parse(&cur.note).ok()?;
-    let mut joined = note.text().as_bytes().to_vec();
-    joined.push(b'\n');
-    joined.extend_from_slice(body);
-    let lines = Note::parse(&joined).ok()?;
-    lines
-        .signatures()
-        .iter()
-        .find(|s| {
-            s.name == w.key.name()
-                && s.key_id == w.key.key_id()
-                && cosignature::verify(&w.key, note.text(), s).is_ok()
-        })
-        .cloned()
+    parse_cosignature_lines(body).ok()?.into_iter().find(|s| {
+        s.name == w.key.name()
+            && s.key_id == w.key.key_id()
+            && cosignature::verify(&w.key, note.text(), s).is_ok()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use attestlog_core::checkpoint::Checkpoint;
+    use attestlog_core::leaf_hash;
+    use attestlog_core::note::{KeyType, SignerKey};
+    use attestlog_core::witness_protocol::{encode_conflict_size, encode_cosignature_lines};
+
+    const TIME: u64 = 1_700_000_000;
+
+    /// A log checkpoint of size 20 and a witness `w.test` that knows it.
+    fn setup() -> (Target, SignerKey, Published) {
+        let log = SignerKey::from_seed("log.test", KeyType::Ed25519, [1; 32]).unwrap();
+        let witness = SignerKey::from_seed("w.test", KeyType::Cosignature, [2; 32]).unwrap();
+        let root = leaf_hash(b"root");
+        let text = Checkpoint::new("log.test", 20, root).to_text().unwrap();
+        let mut note = Note::new(text.clone()).unwrap();
+        note.add_signature(log.sign(&text).unwrap()).unwrap();
+        let target = Target {
+            index: 0,
+            name: "W".into(),
+            key: witness.verifier(),
+            url: "http://127.0.0.1:1".into(),
+        };
+        let cur = Published {
+            size: 20,
+            root,
+            note: note.to_bytes(),
+        };
+        (target, witness, cur)
+    }
+
+    fn text(cur: &Published) -> String {
+        Note::parse(&cur.note).unwrap().text().to_owned()
+    }
+
+    /// Pins the log side's reading of a 409 body to C2SP tlog-witness's
+    /// "in decimal, followed by a newline", the grammar the witness writes
+    /// (`witness_protocol::encode_conflict_size`). The former
+    /// `trim().parse::<u64>()` also took the refused bodies below; a
+    /// witness that answers them now only misses its cosignature this
+    /// round.
+    #[test]
+    fn conflict_bodies_are_read_strictly() {
+        let (w, _, cur) = setup();
+        for body in [encode_conflict_size(12).into_bytes(), b"12\n".to_vec()] {
+            assert!(matches!(
+                interpret(&w, &cur, 409, &body),
+                Outcome::Conflict(12)
+            ));
+        }
+        // Each of these was read as 12 before; the grammar's other
+        // refusals are tested with `witness_protocol`.
+        for body in [&b"12 \n"[..], b"+12", b"+12\n", b"12\r\n"] {
+            assert!(
+                matches!(interpret(&w, &cur, 409, body), Outcome::Failed(_)),
+                "{:?}",
+                String::from_utf8_lossy(body)
+            );
+        }
+    }
+
+    /// Pins the reading of a 200 body: signature lines only (C2SP
+    /// tlog-witness: "a sequence of one or more note signature lines"),
+    /// keeping the one by this witness's key that verifies. The former
+    /// reading (the body appended to the note and parsed as one note)
+    /// also took lines after non-signature text and a blank line.
+    #[test]
+    fn cosignature_bodies() {
+        let (w, key, cur) = setup();
+        let ours = cosignature::cosign(&key, &text(&cur), TIME).unwrap();
+        let stranger = SignerKey::from_seed("x.test", KeyType::Cosignature, [3; 32]).unwrap();
+        let theirs = cosignature::cosign(&stranger, &text(&cur), TIME).unwrap();
+        let stale = cosignature::cosign(&key, "log.test\n19\nAAAA\n", TIME).unwrap();
+
+        let body = encode_cosignature_lines(&[theirs.clone(), ours.clone()]);
+        match interpret(&w, &cur, 200, body.as_bytes()) {
+            Outcome::Cosigned(sig, 20) => assert_eq!(sig, ours),
+            _ => panic!("our cosignature among unknown ones is found"),
+        }
+        for body in [
+            encode_cosignature_lines(std::slice::from_ref(&theirs)),
+            encode_cosignature_lines(&[stale]),
+            format!("garbage\n\n{}", ours.to_line()),
+            format!("\n{}", ours.to_line()),
+            String::new(),
+        ] {
+            assert!(
+                matches!(
+                    interpret(&w, &cur, 200, body.as_bytes()),
+                    Outcome::Failed(_)
+                ),
+                "{body:?}"
+            );
+        }
+        assert!(matches!(
+            interpret(&w, &cur, 422, b"split view\n"),
+            Outcome::Refused(_)
+        ));
+        assert!(matches!(interpret(&w, &cur, 500, b""), Outcome::Failed(_)));
+    }
 }

@@ -1,8 +1,8 @@
 //! Writes the seed inputs of the fuzz targets that need no OpenPGP tool:
 //! signed notes, checkpoints, cosignatures, proofs, tile paths and entry
-//! bundles, split-view evidence, tlog-policies, maintainers files, offline
-//! bundles and tlog-proofs, all built with attestlog-core from fixed keys
-//! (so they are valid, not just well-formed). `fuzz/seeds.sh` runs it.
+//! bundles, tlog-witness bodies, split-view evidence, tlog-policies,
+//! maintainers files, offline bundles and tlog-proofs, all built with
+//! attestlog-core from fixed keys (so they are valid, not just well-formed). `fuzz/seeds.sh` runs it.
 //!
 //! Usage: `attestlog-fuzz-seedgen CORPUS_DIR VECTORS_DIR CERT_BIN`, where
 //! VECTORS_DIR is `crates/attestlog-attest/tests/vectors/gpg-ed25519` and
@@ -18,6 +18,9 @@ use attestlog_core::note::{KeyType, Note, NoteSignature, SignerKey};
 use attestlog_core::proof;
 use attestlog_core::tile;
 use attestlog_core::tree::{tree_root, InMemoryTree};
+use attestlog_core::witness_protocol::{
+    encode_conflict_size, encode_cosignature_lines, AddCheckpointRequest,
+};
 use attestlog_core::{leaf_hash, Hash};
 use base64::Engine as _;
 
@@ -166,6 +169,27 @@ fn main() {
     let mut bundle = vec![2u8]; // width 3
     bundle.extend(tile::encode_entry_bundle(&entries).expect("bundle"));
     out.put("core_tile_path", "entry-bundle", &bundle);
+
+    // core_witness_request: add-checkpoint bodies (from 0, and 7 -> 12
+    // with its proof), a 409 body and a 200 body.
+    for (name, old, p) in [("from-0", 0u64, Vec::new()), ("from-7", 7, cons.clone())] {
+        let req = AddCheckpointRequest {
+            old_size: old,
+            proof: p,
+            checkpoint: note12.clone(),
+        };
+        out.put("core_witness_request", name, &req.to_bytes());
+    }
+    out.put(
+        "core_witness_request",
+        "conflict",
+        encode_conflict_size(7).as_bytes(),
+    );
+    out.put(
+        "core_witness_request",
+        "cosignatures",
+        encode_cosignature_lines(std::slice::from_ref(&cosig)).as_bytes(),
+    );
 
     // core_evidence: both kinds.
     let vk = log.verifier();

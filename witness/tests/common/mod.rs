@@ -10,8 +10,9 @@ use std::time::{Duration, Instant};
 
 use attestlog_core::checkpoint::Checkpoint;
 use attestlog_core::note::{KeyType, Note, SignerKey, VerifierKey};
-use attestlog_core::proof::{prove_consistency, to_base64_lines};
+use attestlog_core::proof::prove_consistency;
 use attestlog_core::tree::{tree_root, InMemoryTree};
+use attestlog_core::witness_protocol::AddCheckpointRequest;
 use attestlog_core::{leaf_hash, Hash};
 use sha2::{Digest, Sha256};
 
@@ -92,11 +93,14 @@ pub fn sign_with(key: &SignerKey, cp: &Checkpoint) -> Vec<u8> {
     note.to_bytes()
 }
 
-/// An add-checkpoint body.
+/// An add-checkpoint body (limits unchecked, so tests can exceed them).
 pub fn body(old: u64, proof: &[Hash], note: &[u8]) -> Vec<u8> {
-    let mut b = format!("old {old}\n{}\n", to_base64_lines(proof)).into_bytes();
-    b.extend_from_slice(note);
-    b
+    AddCheckpointRequest {
+        old_size: old,
+        proof: proof.to_vec(),
+        checkpoint: note.to_vec(),
+    }
+    .to_bytes()
 }
 
 // ---------------------------------------------------------------------------

@@ -164,25 +164,9 @@ impl Note {
         let split = all.rfind("\n\n").ok_or(NoteError::NoSignatureBlock)?;
         let (text, sigs) = (&all[..split + 1], &all[split + 2..]);
         check_text(text)?;
-        if sigs.is_empty() {
-            return Err(NoteError::NoSignatureBlock);
-        }
-        let body = sigs
-            .strip_suffix('\n')
-            .ok_or(NoteError::MalformedSignature {
-                line: 1,
-                reason: "signature block does not end in a newline",
-            })?;
-        let mut signatures = Vec::new();
-        for (i, line) in body.split('\n').enumerate() {
-            if signatures.len() == MAX_NOTE_SIGNATURES {
-                return Err(NoteError::TooManySignatures);
-            }
-            signatures.push(parse_signature_line(i + 1, line)?);
-        }
         Ok(Note {
             text: text.to_owned(),
-            signatures,
+            signatures: parse_signature_block(sigs)?,
         })
     }
 
@@ -261,7 +245,31 @@ impl Note {
     }
 }
 
-fn check_characters(s: &str) -> Result<(), NoteError> {
+/// Parses the signature lines of a note (or of a C2SP tlog-witness 200
+/// answer): one or more lines, each ending in a newline, at most
+/// [`MAX_NOTE_SIGNATURES`]. Characters are checked by the caller.
+pub(crate) fn parse_signature_block(sigs: &str) -> Result<Vec<NoteSignature>, NoteError> {
+    if sigs.is_empty() {
+        return Err(NoteError::NoSignatureBlock);
+    }
+    let body = sigs
+        .strip_suffix('\n')
+        .ok_or(NoteError::MalformedSignature {
+            line: 1,
+            reason: "signature block does not end in a newline",
+        })?;
+    let mut signatures = Vec::new();
+    for (i, line) in body.split('\n').enumerate() {
+        if signatures.len() == MAX_NOTE_SIGNATURES {
+            return Err(NoteError::TooManySignatures);
+        }
+        signatures.push(parse_signature_line(i + 1, line)?);
+    }
+    Ok(signatures)
+}
+
+/// Rejects ASCII control characters other than newline.
+pub(crate) fn check_characters(s: &str) -> Result<(), NoteError> {
     match s.chars().find(|&c| c < ' ' && c != '\n') {
         Some(c) => Err(NoteError::ControlCharacter(c as u32)),
         None => Ok(()),
