@@ -5,7 +5,7 @@
 //! 1. start two witnesses (they know the log's key), write a C2SP
 //!    tlog-policy naming all five, start the log with it;
 //! 2. `Submit` with `wait_for_witnesses`: the answer's checkpoint meets the
-//!    quorum under `Policy::verify_checkpoint`, and the proof is against it;
+//!    quorum under `TlogPolicy::verify_checkpoint`, and the proof is against it;
 //! 3. `/checkpoint` and `GetCheckpoint` serve the cosigned note;
 //! 4. more entries: the witnessed checkpoint moves on; the bad witnesses
 //!    are counted as failures in `/metrics`, and never stall submissions.
@@ -17,8 +17,8 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use attestlog_core::note::{KeyType, SignerKey};
-use attestlog_core::policy::Policy;
 use attestlog_core::proof::verify_inclusion;
+use attestlog_core::tlog_policy::TlogPolicy;
 use attestlog_core::{leaf_hash, Hash};
 use attestlog_e2e::cli::{attestlog, p};
 use attestlog_e2e::signing::Maintainer;
@@ -111,7 +111,7 @@ async fn cosigned_checkpoints_despite_bad_witnesses() -> anyhow::Result<()> {
     );
     let policy_path = dir.path().join("witnesses.policy");
     std::fs::write(&policy_path, &policy_text)?;
-    let policy = Policy::parse(policy_text.as_bytes())?;
+    let policy = TlogPolicy::parse(policy_text.as_bytes())?;
     let server = LogServer::start(
         dir.path(),
         ORIGIN,
@@ -287,7 +287,7 @@ async fn split_view_between_two_logs_is_caught() -> anyhow::Result<()> {
     );
     let client_policy_path = dir.path().join("client.policy");
     std::fs::write(&client_policy_path, &client_policy)?;
-    let client_policy = Policy::parse(client_policy.as_bytes())?;
+    let client_policy = TlogPolicy::parse(client_policy.as_bytes())?;
 
     // 3. Both logs run with the same key; each logs two different entries.
     let a = LogServer::start(
@@ -430,7 +430,7 @@ async fn a_restarted_log_resumes_from_the_witness_409() -> anyhow::Result<()> {
     );
     let policy_path = dir.path().join("w1.policy");
     std::fs::write(&policy_path, &policy_text)?;
-    let policy = Policy::parse(policy_text.as_bytes())?;
+    let policy = TlogPolicy::parse(policy_text.as_bytes())?;
     let flags = [
         "--witness-policy",
         policy_path.to_str().unwrap_or_default(),

@@ -14,7 +14,7 @@ use attestlog_attest::openpgp::packet::prelude::*;
 use attestlog_attest::openpgp::policy::StandardPolicy;
 use attestlog_attest::openpgp::serialize::MarshalInto;
 use attestlog_attest::openpgp::types::{KeyFlags, SignatureType};
-use attestlog_attest::{AdmissionPolicy, Submission, Verifier};
+use attestlog_attest::{AdmissionPolicy, AttestationInput, Verifier};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 struct Corpus {
@@ -89,7 +89,7 @@ fn bench(c: &mut Criterion) {
             b.iter(|| {
                 let (statement, sig) = &corpus.signed[i % corpus.signed.len()];
                 i += 1;
-                let sub = Submission::detached(statement, sig).with_certificate(&corpus.cert);
+                let sub = AttestationInput::detached(statement, sig).with_certificate(&corpus.cert);
                 black_box(verifier.verify(&sub, now).expect("verifies"));
             })
         });

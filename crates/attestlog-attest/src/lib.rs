@@ -6,7 +6,7 @@
 //! containers/image [`simple_signing`] payload), the OpenPGP input forms
 //! ([`openpgp_input`]: detached, inline-signed, cleartext), the signature
 //! rules ([`signature_check`]), the canonical [`leaf`] encoding, admission
-//! [`policy`] with a reloadable [`keyring`], and the [`verify`] entry points
+//! [`admission_policy`] with a reloadable [`keyring`], and the [`verify`] entry points
 //! with the index keys the log needs.
 //!
 //! Out of scope: storage, networking, rate limiting (the server's), and the
@@ -21,13 +21,13 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod admission_policy;
 mod cert_cache;
 pub mod certificate;
 pub mod error;
 pub mod keyring;
 pub mod leaf;
 pub mod openpgp_input;
-pub mod policy;
 pub mod predicate;
 pub mod signature_check;
 pub mod simple_signing;
@@ -35,6 +35,7 @@ pub mod statement;
 mod strict_json;
 pub mod verify;
 
+pub use admission_policy::AdmissionPolicy;
 pub use cert_cache::{CERT_CACHE_BYTES, CERT_CACHE_ENTRIES};
 pub use certificate::{
     merge_stored, stored_view, MAX_CERT_SUBKEYS, MAX_CERT_USER_IDS,
@@ -43,13 +44,12 @@ pub use certificate::{
 pub use error::AttestError;
 pub use keyring::Keyring;
 pub use leaf::{Leaf, LEAF_VERSION, LEAF_VERSION_1};
-pub use policy::AdmissionPolicy;
 pub use predicate::{ReproducibleBuild, REPRODUCIBLE_BUILD_V1};
 pub use signature_check::MAX_CLOCK_SKEW;
 pub use simple_signing::SimpleSigning;
 pub use statement::{InTotoStatement, Predicate, Statement, Subject, IN_TOTO_STATEMENT_V1};
 pub use verify::{
-    verify_leaf, verify_leaf_shared, IndexKeys, Submission, VerifiedAttestation, Verifier,
+    verify_leaf, verify_leaf_shared, AttestationInput, IndexKeys, VerifiedAttestation, Verifier,
 };
 
 /// Sequoia, re-exported so that callers name the same `Cert` and

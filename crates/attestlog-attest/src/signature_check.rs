@@ -35,7 +35,7 @@ use sequoia_openpgp::crypto::hash::Hash as _;
 use sequoia_openpgp::packet::key::{PublicParts, UnspecifiedRole};
 use sequoia_openpgp::packet::Packet;
 use sequoia_openpgp::packet::{Key, Signature};
-use sequoia_openpgp::policy::{HashAlgoSecurity, Policy};
+use sequoia_openpgp::policy::{HashAlgoSecurity, Policy as CryptoPolicy};
 use sequoia_openpgp::types::{
     HashAlgorithm, PublicKeyAlgorithm, RevocationStatus, RevocationType, SignatureType,
 };
@@ -49,7 +49,7 @@ pub const MAX_CLOCK_SKEW: Duration = Duration::from_secs(5 * 60);
 /// Checks `sig` over `statement` against `cert`; returns the fingerprint of
 /// the key that made it.
 pub(crate) fn check(
-    policy: &dyn Policy,
+    crypto_policy: &dyn CryptoPolicy,
     cert: &Cert,
     sig: &Signature,
     statement: &[u8],
@@ -77,10 +77,10 @@ pub(crate) fn check(
     if sig.hash_algo() == HashAlgorithm::SHA1 {
         return Err(AttestError::Sha1Signature);
     }
-    policy
+    crypto_policy
         .signature(sig, HashAlgoSecurity::CollisionResistance)
         .map_err(|e| AttestError::SignatureRejectedByPolicy { reason: chain(&e) })?;
-    policy
+    crypto_policy
         .packet(&Packet::Signature(sig.clone()))
         .map_err(|e| AttestError::SignatureRejectedByPolicy { reason: chain(&e) })?;
     // RFC 9580 §9.1: DSA and ElGamal "MUST NOT" be used with v6 keys, nor
@@ -126,24 +126,24 @@ pub(crate) fn check(
         })?;
     let signer = ka.key().fingerprint();
     // 6.
-    let vc = cert
-        .with_policy(policy, created)
-        .map_err(|e| AttestError::CertificateInvalid {
-            fingerprint: cert.fingerprint(),
-            reason: chain(&e),
-        })?;
+    let vc =
+        cert.with_policy(crypto_policy, created)
+            .map_err(|e| AttestError::CertificateInvalid {
+                fingerprint: cert.fingerprint(),
+                reason: chain(&e),
+            })?;
     if vc.alive().is_err() {
         return Err(AttestError::KeyExpired {
             fingerprint: cert.fingerprint(),
         });
     }
     revoked(vc.revocation_status(), &cert.fingerprint())?;
-    let vka = ka
-        .with_policy(policy, created)
-        .map_err(|e| AttestError::SigningKeyInvalid {
-            fingerprint: signer.clone(),
-            reason: chain(&e),
-        })?;
+    let vka =
+        ka.with_policy(crypto_policy, created)
+            .map_err(|e| AttestError::SigningKeyInvalid {
+                fingerprint: signer.clone(),
+                reason: chain(&e),
+            })?;
     if !vka.primary() {
         if vka.alive().is_err() {
             return Err(AttestError::KeyExpired {

@@ -1,7 +1,7 @@
 //! Verification: the function the log calls before it appends anything, and
 //! the re-verification a client or monitor runs on a leaf.
 //!
-//! [`Verifier::verify`] takes a [`Submission`] and the log's current time and
+//! [`Verifier::verify`] takes a [`AttestationInput`] and the log's current time and
 //! returns a [`VerifiedAttestation`] (the canonical leaf and its index keys)
 //! or the [`AttestError`] naming the first rule broken:
 //!
@@ -31,18 +31,19 @@ use sequoia_openpgp::types::SignatureType;
 use sequoia_openpgp::{Cert, Fingerprint};
 use sha2::{Digest, Sha256};
 
+use crate::admission_policy::AdmissionPolicy;
 use crate::cert_cache::CertCache;
 use crate::error::AttestError;
 use crate::leaf::{Leaf, LEAF_VERSION, LEAF_VERSION_1};
 use crate::openpgp_input::{self, SignedInput};
-use crate::policy::AdmissionPolicy;
 use crate::signature_check::{self, unix};
 use crate::statement::Statement;
 use crate::{MAX_CERT_SIZE, MAX_PAYLOAD_SIZE, MAX_SIGNATURE_INPUT_SIZE};
 
-/// What a client submits.
+/// The bytes of one submitted attestation, borrowed, as the verifier
+/// takes them (the log server's owned request is `admission::Submission`).
 #[derive(Debug, Clone, Copy)]
-pub struct Submission<'a> {
+pub struct AttestationInput<'a> {
     /// With a detached signature: the statement bytes. Without: the signed
     /// message (`gpg --sign` / `--clearsign` output, binary or armored).
     pub payload: &'a [u8],
@@ -53,10 +54,10 @@ pub struct Submission<'a> {
     pub certificate: Option<&'a [u8]>,
 }
 
-impl<'a> Submission<'a> {
+impl<'a> AttestationInput<'a> {
     /// A statement with a detached signature.
     pub fn detached(statement: &'a [u8], signature: &'a [u8]) -> Self {
-        Submission {
+        AttestationInput {
             payload: statement,
             signature: Some(signature),
             certificate: None,
@@ -65,7 +66,7 @@ impl<'a> Submission<'a> {
 
     /// An inline-signed or cleartext-signed message.
     pub fn inline(message: &'a [u8]) -> Self {
-        Submission {
+        AttestationInput {
             payload: message,
             signature: None,
             certificate: None,
@@ -74,7 +75,7 @@ impl<'a> Submission<'a> {
 
     /// The same submission carrying the signer's certificate.
     pub fn with_certificate(self, certificate: &'a [u8]) -> Self {
-        Submission {
+        AttestationInput {
             certificate: Some(certificate),
             ..self
         }
@@ -200,7 +201,7 @@ impl Verifier {
     /// Verifies `submission` as of `now` (the log's clock).
     pub fn verify(
         &self,
-        submission: &Submission<'_>,
+        submission: &AttestationInput<'_>,
         now: SystemTime,
     ) -> Result<VerifiedAttestation, AttestError> {
         self.verify_within(submission, now, None)
@@ -213,7 +214,7 @@ impl Verifier {
     /// the input limits (`docs/SPEC.md` §6.9).
     pub fn verify_within(
         &self,
-        submission: &Submission<'_>,
+        submission: &AttestationInput<'_>,
         now: SystemTime,
         deadline: Option<Instant>,
     ) -> Result<VerifiedAttestation, AttestError> {
@@ -234,7 +235,7 @@ impl Verifier {
             .certificate
             .map(|bytes| self.certs.parse(bytes))
             .transpose()?;
-        let policy = StandardPolicy::at(now);
+        let crypto_policy = StandardPolicy::at(now);
         let mut first_error = None;
         for sig in &input.signatures {
             if let Err(e) = self.check_age(sig, now) {
@@ -252,7 +253,7 @@ impl Verifier {
                 if out_of_time() {
                     return Err(AttestError::BudgetExceeded);
                 }
-                match signature_check::check(&policy, &cert, sig, &input.statement, now) {
+                match signature_check::check(&crypto_policy, &cert, sig, &input.statement, now) {
                     Ok(signer) => {
                         return finish(&input, sig, cert, signer, unix(now), LEAF_VERSION)
                     }
@@ -276,7 +277,7 @@ impl Verifier {
     /// [`Verifier::verify`] at the system clock's current time.
     pub fn verify_now(
         &self,
-        submission: &Submission<'_>,
+        submission: &AttestationInput<'_>,
     ) -> Result<VerifiedAttestation, AttestError> {
         self.verify(submission, SystemTime::now())
     }
@@ -374,8 +375,8 @@ pub fn verify_leaf_shared(
             reason: "the signature field holds more than one signature".into(),
         });
     };
-    let policy = StandardPolicy::at(now);
-    let signer = signature_check::check(&policy, certificate, sig, &input.statement, now)?;
+    let crypto_policy = StandardPolicy::at(now);
+    let signer = signature_check::check(&crypto_policy, certificate, sig, &input.statement, now)?;
     let verified = finish(
         &input,
         sig,

@@ -14,7 +14,9 @@ use std::time::SystemTime;
 
 use attestlog_attest::openpgp::parse::Parse;
 use attestlog_attest::openpgp::{Cert, Fingerprint};
-use attestlog_attest::{verify_leaf, AdmissionPolicy, Keyring, Statement, Submission, Verifier};
+use attestlog_attest::{
+    verify_leaf, AdmissionPolicy, AttestationInput, Keyring, Statement, Verifier,
+};
 use common::{atomic_container_signature, digest_of, in_toto, Gpg};
 
 /// The signing forms, as gpg flags.
@@ -99,12 +101,12 @@ fn cert_of(key: &str) -> &'static (&'static str, Vec<u8>, String, String) {
         .expect("known key label")
 }
 
-fn submission(s: &Signed) -> Submission<'_> {
+fn submission(s: &Signed) -> AttestationInput<'_> {
     let cert = &cert_of(s.key).1;
     let sub = if s.detached {
-        Submission::detached(&s.statement, &s.output)
+        AttestationInput::detached(&s.statement, &s.output)
     } else {
-        Submission::inline(&s.output)
+        AttestationInput::inline(&s.output)
     };
     sub.with_certificate(cert)
 }
@@ -169,7 +171,7 @@ fn signing_subkey_is_recorded_as_signer() {
 fn container_signature_file_verifies_unchanged() {
     let f = fixtures();
     let verifier = Verifier::new(AdmissionPolicy::Open);
-    let sub = Submission::inline(&f.container_file).with_certificate(&f.keys[0].1);
+    let sub = AttestationInput::inline(&f.container_file).with_certificate(&f.keys[0].1);
     let v = verifier.verify(&sub, SystemTime::now()).unwrap();
     assert_eq!(v.leaf().statement(), &f.container_payload[..]);
     let Statement::SimpleSigning(s) = v.statement() else {
@@ -193,8 +195,8 @@ fn one_signature_gives_one_leaf_whatever_the_wrapping() {
     for s in fixtures().signed.iter().filter(|s| s.key == "rsa3072") {
         let v = verifier.verify(&submission(s), now).unwrap();
         let cert = &cert_of(s.key).1;
-        let as_detached =
-            Submission::detached(v.leaf().statement(), v.leaf().signature()).with_certificate(cert);
+        let as_detached = AttestationInput::detached(v.leaf().statement(), v.leaf().signature())
+            .with_certificate(cert);
         let again = verifier.verify(&as_detached, now).unwrap();
         assert_eq!(again.leaf_bytes(), v.leaf_bytes(), "{}", s.form);
     }
@@ -208,7 +210,7 @@ fn one_signature_gives_one_leaf_whatever_the_wrapping() {
     let a = verifier.verify(&submission(armored), now).unwrap();
     let b = verifier
         .verify(
-            &Submission::detached(&armored.statement, &binary)
+            &AttestationInput::detached(&armored.statement, &binary)
                 .with_certificate(&cert_of("rsa3072").1),
             now,
         )
@@ -237,7 +239,7 @@ fn keyring_policy_accepts_omitted_certificate_and_reloads() {
     let ed_sig = by("ed25519");
     verifier
         .verify(
-            &Submission::detached(&ed_sig.statement, &ed_sig.output),
+            &AttestationInput::detached(&ed_sig.statement, &ed_sig.output),
             now,
         )
         .unwrap();
@@ -257,7 +259,10 @@ fn keyring_policy_accepts_omitted_certificate_and_reloads() {
     std::fs::write(dir.path().join("p256.asc"), armored).unwrap();
     assert_eq!(ring.reload().unwrap(), 2);
     verifier
-        .verify(&Submission::detached(&p256.statement, &p256.output), now)
+        .verify(
+            &AttestationInput::detached(&p256.statement, &p256.output),
+            now,
+        )
         .unwrap();
     // A broken file makes reload fail and keeps the old set.
     std::fs::write(dir.path().join("broken.gpg"), b"garbage").unwrap();

@@ -17,7 +17,7 @@ use std::time::{Duration, UNIX_EPOCH};
 use attestlog_attest::openpgp::parse::Parse;
 use attestlog_attest::openpgp::Cert;
 use attestlog_attest::{
-    verify_leaf, AdmissionPolicy, Leaf, Submission, Verifier, LEAF_VERSION, LEAF_VERSION_1,
+    verify_leaf, AdmissionPolicy, AttestationInput, Leaf, Verifier, LEAF_VERSION, LEAF_VERSION_1,
 };
 
 /// The signature's creation time plus one minute.
@@ -43,7 +43,7 @@ fn gpg_detached_signature_gives_the_pinned_leaf() {
     let cert = read("cert.asc");
     let v = Verifier::new(AdmissionPolicy::Open)
         .verify(
-            &Submission::detached(&statement, &sig).with_certificate(&cert),
+            &AttestationInput::detached(&statement, &sig).with_certificate(&cert),
             UNIX_EPOCH + Duration::from_secs(VERIFIED_AT),
         )
         .expect("the vector verifies");

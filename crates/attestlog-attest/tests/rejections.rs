@@ -19,7 +19,7 @@ use attestlog_attest::openpgp::serialize::MarshalInto;
 use attestlog_attest::openpgp::types::{KeyFlags, ReasonForRevocation, SignatureType};
 use attestlog_attest::openpgp::Cert;
 use attestlog_attest::{
-    AdmissionPolicy, AttestError, Keyring, Submission, VerifiedAttestation, Verifier,
+    AdmissionPolicy, AttestError, AttestationInput, Keyring, VerifiedAttestation, Verifier,
     MAX_CERT_SIZE, MAX_SUBJECTS,
 };
 use common::{in_toto, Gpg};
@@ -116,7 +116,7 @@ fn verify_detached(
     at: SystemTime,
 ) -> Result<VerifiedAttestation, AttestError> {
     open().verify(
-        &Submission::detached(statement, sig).with_certificate(&public(cert)),
+        &AttestationInput::detached(statement, sig).with_certificate(&public(cert)),
         at,
     )
 }
@@ -176,7 +176,7 @@ fn sha1_signature_from_gnupg() {
     let sha256 = gpg.sign(&fpr, &["--digest-algo", "SHA256", "--detach-sign"], &stmt);
     drop(gpg);
     let v = open();
-    let sub = |sig| Submission::detached(&stmt, sig).with_certificate(&cert);
+    let sub = |sig| AttestationInput::detached(&stmt, sig).with_certificate(&cert);
     let err = v.verify(&sub(&sha1), SystemTime::now()).unwrap_err();
     assert!(matches!(err, AttestError::Sha1Signature), "{err}");
     assert!(err.to_string().contains("re-sign with SHA-256"), "{err}");
@@ -205,20 +205,21 @@ fn unknown_key_under_keyring_policy() {
     let stmt = in_toto("keyring.tar.gz");
     let by_stranger = sign_at(&mut keypair(&stranger, true), t0() + DAY, &stmt);
     let err = v
-        .verify(&Submission::detached(&stmt, &by_stranger), now())
+        .verify(&AttestationInput::detached(&stmt, &by_stranger), now())
         .unwrap_err();
     assert!(matches!(err, AttestError::UnknownSigner { .. }), "{err}");
     let stranger_cert = public(&stranger);
-    let with_cert = Submission::detached(&stmt, &by_stranger).with_certificate(&stranger_cert);
+    let with_cert =
+        AttestationInput::detached(&stmt, &by_stranger).with_certificate(&stranger_cert);
     let err = v.verify(&with_cert, now()).unwrap_err();
     assert!(matches!(err, AttestError::UnknownSigner { .. }), "{err}");
     // Twin: the known signer, certificate omitted.
     let by_known = sign_at(&mut keypair(&known, true), t0() + DAY, &stmt);
-    v.verify(&Submission::detached(&stmt, &by_known), now())
+    v.verify(&AttestationInput::detached(&stmt, &by_known), now())
         .unwrap();
     // Open policy needs the certificate.
     let err = open()
-        .verify(&Submission::detached(&stmt, &by_known), now())
+        .verify(&AttestationInput::detached(&stmt, &by_known), now())
         .unwrap_err();
     assert!(matches!(err, AttestError::CertificateRequired), "{err}");
 }
@@ -353,14 +354,14 @@ fn more_than_one_signature_layer() {
     let one = inline_message(vec![keypair(&c, true)], at, &stmt);
     open()
         .verify(
-            &Submission::inline(&one).with_certificate(&cert_bytes),
+            &AttestationInput::inline(&one).with_certificate(&cert_bytes),
             now(),
         )
         .unwrap();
     let two = inline_message(vec![keypair(&c, true), keypair(&c, true)], at, &stmt);
     let err = open()
         .verify(
-            &Submission::inline(&two).with_certificate(&cert_bytes),
+            &AttestationInput::inline(&two).with_certificate(&cert_bytes),
             now(),
         )
         .unwrap_err();
@@ -376,7 +377,7 @@ fn messages_without_a_good_signature() {
     let unsigned = inline_message(vec![], t0(), &stmt);
     let err = open()
         .verify(
-            &Submission::inline(&unsigned).with_certificate(&cert_bytes),
+            &AttestationInput::inline(&unsigned).with_certificate(&cert_bytes),
             now(),
         )
         .unwrap_err();
@@ -384,7 +385,7 @@ fn messages_without_a_good_signature() {
     // A message passed where a detached signature belongs.
     let err = open()
         .verify(
-            &Submission::detached(&stmt, &unsigned).with_certificate(&cert_bytes),
+            &AttestationInput::detached(&stmt, &unsigned).with_certificate(&cert_bytes),
             now(),
         )
         .unwrap_err();
@@ -398,7 +399,7 @@ fn messages_without_a_good_signature() {
     both.extend(sign_at(&mut kp, t0() + DAY, b"and another"));
     let err = open()
         .verify(
-            &Submission::detached(&stmt, &both).with_certificate(&cert_bytes),
+            &AttestationInput::detached(&stmt, &both).with_certificate(&cert_bytes),
             now(),
         )
         .unwrap_err();
@@ -412,7 +413,7 @@ fn messages_without_a_good_signature() {
     mixed.extend(&good);
     let v = open()
         .verify(
-            &Submission::detached(&stmt, &mixed).with_certificate(&cert_bytes),
+            &AttestationInput::detached(&stmt, &mixed).with_certificate(&cert_bytes),
             now(),
         )
         .unwrap();
@@ -427,7 +428,7 @@ fn messages_without_a_good_signature() {
     w.finalize().unwrap();
     let err = open()
         .verify(
-            &Submission::inline(&sink).with_certificate(&cert_bytes),
+            &AttestationInput::inline(&sink).with_certificate(&cert_bytes),
             now(),
         )
         .unwrap_err();
@@ -478,7 +479,7 @@ fn size_limits() {
     let huge_cert = vec![0u8; MAX_CERT_SIZE + 1];
     let err = open()
         .verify(
-            &Submission::detached(&stmt, &sig).with_certificate(&huge_cert),
+            &AttestationInput::detached(&stmt, &sig).with_certificate(&huge_cert),
             now(),
         )
         .unwrap_err();
@@ -510,7 +511,7 @@ fn secret_keys_are_refused() {
     let tsk = c.as_tsk().to_vec().unwrap();
     let err = open()
         .verify(
-            &Submission::detached(&stmt, &sig).with_certificate(&tsk),
+            &AttestationInput::detached(&stmt, &sig).with_certificate(&tsk),
             now(),
         )
         .unwrap_err();

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::SystemTime;
 
-use attestlog_attest::{AdmissionPolicy, Submission, Verifier};
+use attestlog_attest::{AdmissionPolicy, AttestationInput, Verifier};
 use common::{in_toto, require_tool, run};
 
 struct SqKey {
@@ -78,9 +78,9 @@ fn sq_signatures_verify() {
             let statement = in_toto(&format!("sq-{suite}-{form}.tar.gz"));
             let out = sign(dir.path(), &key, flags, &statement);
             let sub = if detached {
-                Submission::detached(&statement, &out)
+                AttestationInput::detached(&statement, &out)
             } else {
-                Submission::inline(&out)
+                AttestationInput::inline(&out)
             };
             let v = verifier
                 .verify(&sub.with_certificate(&key.cert), SystemTime::now())

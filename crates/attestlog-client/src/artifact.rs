@@ -35,10 +35,10 @@ use crate::bundle::{Bundle, MAX_BUNDLE_ENTRIES};
 use crate::error::ClientError;
 use crate::grpc::{LogClient, MAX_SEARCH_RESULTS};
 use crate::online;
-use crate::policy::Policy;
 use crate::quorum::{evaluate, Maintainers};
 use crate::report::Report;
 use crate::state::StateDir;
+use crate::tlog_policy::TlogPolicy;
 use crate::witnessed::WitnessedCheckpoint;
 use attestlog_http::tiles::{TileFetcher, DEFAULT_TIMEOUT};
 
@@ -48,7 +48,7 @@ pub struct ArtifactCheck<'a> {
     /// The artifact's SHA-256 digest.
     pub digest: [u8; 32],
     /// The logs and witnesses trusted, and the witness quorum.
-    pub policy: &'a Policy,
+    pub policy: &'a TlogPolicy,
     /// The maintainers trusted, and how many must attest.
     pub maintainers: &'a Maintainers,
 }
@@ -140,7 +140,7 @@ pub fn verify_offline(check: &ArtifactCheck<'_>, bundle: &Bundle) -> Result<Repo
 pub async fn fetch_bundle(
     client: &mut LogClient,
     digest: &[u8; 32],
-    policy: &Policy,
+    policy: &TlogPolicy,
     sources: &OnlineSources<'_>,
     keyring: Option<&Keyring>,
     progress: impl FnMut(u64, u64),
@@ -156,7 +156,7 @@ pub async fn fetch_bundle(
 /// (and then stored in) the state directory if there is one.
 async fn checkpoint(
     client: &mut LogClient,
-    policy: &Policy,
+    policy: &TlogPolicy,
     sources: &OnlineSources<'_>,
     tiles_url: Option<&str>,
 ) -> Result<WitnessedCheckpoint, ClientError> {
@@ -174,7 +174,7 @@ async fn checkpoint(
 
 /// The first `http://` log URL of the policy: where a log's tiles are
 /// read by default.
-pub fn default_tiles_url(policy: &Policy) -> Option<String> {
+pub fn default_tiles_url(policy: &TlogPolicy) -> Option<String> {
     policy.logs.iter().find_map(|l| {
         l.url_str()
             .filter(|u| u.starts_with("http://"))

@@ -8,7 +8,7 @@ use attestlog_core::evidence::Evidence;
 pub enum ClientError {
     /// A tlog-policy file is invalid (`line` 0 means the file as a whole).
     #[error("policy line {line}: {reason}")]
-    Policy {
+    TlogPolicy {
         /// 1-based line number, or 0.
         line: usize,
         /// What is wrong.
@@ -178,13 +178,13 @@ impl ClientError {
     }
 }
 
-impl From<attestlog_core::policy::PolicyError> for ClientError {
-    fn from(e: attestlog_core::policy::PolicyError) -> ClientError {
+impl From<attestlog_core::tlog_policy::TlogPolicyError> for ClientError {
+    fn from(e: attestlog_core::tlog_policy::TlogPolicyError) -> ClientError {
         match e {
-            attestlog_core::policy::PolicyError::Syntax { line, reason } => {
-                ClientError::Policy { line, reason }
+            attestlog_core::tlog_policy::TlogPolicyError::Syntax { line, reason } => {
+                ClientError::TlogPolicy { line, reason }
             }
-            other => ClientError::Policy {
+            other => ClientError::TlogPolicy {
                 line: 0,
                 reason: other.to_string(),
             },

@@ -5,7 +5,7 @@
 //! * [`artifact`]: the whole decision `attestlog verify` makes, online
 //!   ([`artifact::verify_online`]) or from a bundle
 //!   ([`artifact::verify_offline`]), for an embedder to call as it is;
-//! * [`policy`]: C2SP tlog-policy files (which logs and witnesses, and the
+//! * [`tlog_policy`]: C2SP tlog-policy files (which logs and witnesses, and the
 //!   witness quorum), and [`witnessed`]: checking a cosigned checkpoint
 //!   against one;
 //! * [`quorum`] and [`report`]: the reproducible-build quorum check — at
@@ -36,7 +36,7 @@ pub mod grpc;
 pub mod monitor;
 pub mod online;
 /// C2SP tlog-policy, from the core crate (shared with the log server).
-pub use attestlog_core::policy;
+pub use attestlog_core::tlog_policy;
 pub mod quorum;
 pub mod report;
 pub mod state;

@@ -46,8 +46,8 @@ use serde::{Deserialize, Serialize};
 use crate::error::ClientError;
 use crate::grpc::{LogClient, ENTRIES_PAGE};
 use crate::online::witnessed_checkpoint;
-use crate::policy::Policy;
 use crate::state::{write_atomic, StateDir};
+use crate::tlog_policy::TlogPolicy;
 
 /// What to watch for.
 #[derive(Clone, Debug, Default)]
@@ -123,7 +123,7 @@ impl Position {
 
 /// A monitor of one log.
 pub struct Monitor {
-    policy: Policy,
+    policy: TlogPolicy,
     state: StateDir,
     watch: Watch,
     tiles: Option<TileFetcher>,
@@ -138,7 +138,7 @@ impl Monitor {
     /// position in `state` if there is one. With `tiles`, entries are read
     /// from the log's entry bundles; otherwise with gRPC `GetEntries`.
     pub fn open(
-        policy: Policy,
+        policy: TlogPolicy,
         origin: &str,
         state: StateDir,
         watch: Watch,

@@ -12,9 +12,9 @@ use attestlog_attest::{verify_leaf, Keyring, Leaf};
 
 use crate::error::ClientError;
 use crate::grpc::{LogClient, SearchKey};
-use crate::policy::Policy;
 use crate::quorum::{display_name, Candidate};
 use crate::report::Conflict;
+use crate::tlog_policy::TlogPolicy;
 use crate::witnessed::{merge_notes, unverified_size, verify_checkpoint, WitnessedCheckpoint};
 
 /// Fetches the log's checkpoint, joins the cosignatures of any `extra`
@@ -23,7 +23,7 @@ use crate::witnessed::{merge_notes, unverified_size, verify_checkpoint, Witnesse
 /// error of the largest.
 pub async fn witnessed_checkpoint(
     client: &mut LogClient,
-    policy: &Policy,
+    policy: &TlogPolicy,
     extra: &[Vec<u8>],
 ) -> Result<WitnessedCheckpoint, ClientError> {
     let from_log = client.checkpoint().await?;

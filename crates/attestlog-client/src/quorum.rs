@@ -27,8 +27,8 @@ use attestlog_core::proof::verify_inclusion;
 use attestlog_core::{leaf_hash, Hash};
 
 use crate::error::ClientError;
-use crate::policy::Policy;
 use crate::report::{Attestation, Conflict, Rejected, Report, TrustedMaintainer};
+use crate::tlog_policy::TlogPolicy;
 use crate::trust_file::TrustFile;
 use crate::witnessed::verify_checkpoint;
 
@@ -100,7 +100,7 @@ pub fn display_name(cert: &Cert) -> String {
 pub fn evaluate(
     digest: &[u8; 32],
     candidates: &[Candidate],
-    policy: &Policy,
+    policy: &TlogPolicy,
     maintainers: &Maintainers,
     conflicts: Vec<Conflict>,
 ) -> Report {
@@ -152,7 +152,7 @@ pub fn evaluate(
 fn check_one(
     digest: &[u8; 32],
     c: &Candidate,
-    policy: &Policy,
+    policy: &TlogPolicy,
     keyring: &Keyring,
 ) -> Result<(Attestation, u64, String), Rejected> {
     let fail = |integrity: bool| {

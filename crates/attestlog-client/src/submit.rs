@@ -10,7 +10,7 @@
 //!
 //! 1. the checkpoint note is signed by the log the submitter trusts
 //!    ([`Trust`]): its key, or a log of its C2SP tlog-policy whose key name
-//!    is the checkpoint's origin; with [`Trust::Policy`] and `quorum`, the
+//!    is the checkpoint's origin; with [`Trust::TlogPolicy`] and `quorum`, the
 //!    note also carries the policy's witness quorum;
 //! 2. the index is inside the checkpoint's tree;
 //! 3. the leaf hash the log returned is `SHA-256(0x00 || entry)` of the
@@ -33,7 +33,7 @@
 
 use attestlog_attest::openpgp::parse::Parse as _;
 use attestlog_attest::openpgp::Cert;
-use attestlog_attest::{verify_leaf, AdmissionPolicy, Leaf, Submission, Verifier};
+use attestlog_attest::{verify_leaf, AdmissionPolicy, AttestationInput, Leaf, Verifier};
 use attestlog_core::checkpoint::Checkpoint;
 use attestlog_core::leaf_hash;
 use attestlog_core::note::{Note, NoteVerifier as _, VerifierKey};
@@ -41,7 +41,7 @@ use attestlog_core::proof::verify_inclusion;
 
 use crate::error::ClientError;
 use crate::grpc::{LogClient, Submitted};
-use crate::policy::Policy;
+use crate::tlog_policy::TlogPolicy;
 use crate::witnessed::verify_checkpoint;
 
 /// Whom the submitter trusts to have signed the answer's checkpoint.
@@ -53,9 +53,9 @@ pub enum Trust<'a> {
     /// checkpoint's origin); with `quorum`, the policy's witness quorum
     /// must have cosigned the checkpoint too (for answers the log gave
     /// only once its witnesses cosigned, `wait_for_witnesses`).
-    Policy {
+    TlogPolicy {
         /// The policy.
-        policy: &'a Policy,
+        policy: &'a TlogPolicy,
         /// Whether the witness quorum is required.
         quorum: bool,
     },
@@ -126,8 +126,8 @@ pub fn check_answer(
         )));
     }
     let submission = match sent.signature {
-        Some(sig) => Submission::detached(sent.payload, sig),
-        None => Submission::inline(sent.payload),
+        Some(sig) => AttestationInput::detached(sent.payload, sig),
+        None => AttestationInput::inline(sent.payload),
     }
     .with_certificate(certificate);
     let mine = Verifier::new(AdmissionPolicy::Open)
@@ -183,7 +183,7 @@ fn checkpoint_trusted(note: &[u8], trust: Trust<'_>) -> Result<Checkpoint, Clien
                     ))
                 })
         }
-        Trust::Policy { policy, quorum } => {
+        Trust::TlogPolicy { policy, quorum } => {
             let text = Note::parse(note)
                 .map_err(|e| unproven(format!("its checkpoint is not a signed note: {e}")))?;
             let cp = Checkpoint::parse(text.text())

@@ -11,7 +11,7 @@ use attestlog_core::cosignature;
 use attestlog_core::note::{Note, NoteVerifier, MAX_NOTE_SIGNATURES};
 
 use crate::error::ClientError;
-use crate::policy::Policy;
+use crate::tlog_policy::TlogPolicy;
 
 /// A checkpoint that passed [`verify_checkpoint`].
 #[derive(Clone, Debug)]
@@ -20,9 +20,9 @@ pub struct WitnessedCheckpoint {
     pub checkpoint: Checkpoint,
     /// The signed note, byte for byte as verified.
     pub note: Vec<u8>,
-    /// Index of the trusted log in [`Policy::logs`].
+    /// Index of the trusted log in [`TlogPolicy::logs`].
     pub log: usize,
-    /// Witnesses (indexes into [`Policy::witnesses`]) whose cosignature
+    /// Witnesses (indexes into [`TlogPolicy::witnesses`]) whose cosignature
     /// verified, with their timestamps.
     pub cosigned: Vec<(usize, u64)>,
     /// Cosignatures by known witnesses that did not verify, in words.
@@ -31,7 +31,7 @@ pub struct WitnessedCheckpoint {
 
 impl WitnessedCheckpoint {
     /// The policy's rule and which witnesses cosigned, in words.
-    pub fn explain(&self, policy: &Policy) -> String {
+    pub fn explain(&self, policy: &TlogPolicy) -> String {
         policy.explain(&self.witness_indexes())
     }
 
@@ -51,7 +51,7 @@ impl WitnessedCheckpoint {
 /// 4. the counted witnesses satisfy the quorum ("and it is cosigned by
 ///    witnesses according to the defined quorum rule").
 pub fn verify_checkpoint(
-    policy: &Policy,
+    policy: &TlogPolicy,
     note_bytes: &[u8],
 ) -> Result<WitnessedCheckpoint, ClientError> {
     let note = Note::parse(note_bytes)

@@ -20,9 +20,9 @@ use attestlog_attest::openpgp::Cert;
 use attestlog_attest::Leaf;
 use attestlog_client::artifact::{verify_offline, ArtifactCheck};
 use attestlog_client::bundle::Bundle;
-use attestlog_client::policy::Policy;
 use attestlog_client::quorum::{Candidate, Maintainers};
 use attestlog_client::report::Report;
+use attestlog_client::tlog_policy::TlogPolicy;
 use attestlog_client::ClientError;
 use attestlog_core::checkpoint::Checkpoint;
 use attestlog_core::cosignature::cosign;
@@ -41,7 +41,7 @@ const OTHER: [u8; 32] = [0xd2; 32];
 /// The in-memory log, its policy and the verifier's files.
 struct Fixture {
     dir: tempfile::TempDir,
-    policy: Policy,
+    policy: TlogPolicy,
     /// Every entry of the tree, with its proof under the checkpoint.
     candidates: Vec<Candidate>,
     /// The same, under a checkpoint only w1 cosigned.
@@ -72,7 +72,7 @@ fn fixture() -> Fixture {
     let log = SignerKey::generate(ORIGIN, KeyType::Ed25519, &mut OsRng).expect("log key");
     let w1 = SignerKey::generate("w1.test", KeyType::Cosignature, &mut OsRng).expect("w1");
     let w2 = SignerKey::generate("w2.test", KeyType::Cosignature, &mut OsRng).expect("w2");
-    let policy = Policy::parse(
+    let policy = TlogPolicy::parse(
         format!(
             "log {}\nwitness w1 {}\nwitness w2 {}\ngroup both all w1 w2\nquorum both\n",
             log.verifier().to_key_string(),

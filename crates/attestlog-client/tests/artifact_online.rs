@@ -21,8 +21,8 @@ use attestlog_client::artifact::{
     fetch_bundle, verify_offline, verify_online, ArtifactCheck, OnlineSources,
 };
 use attestlog_client::grpc::LogClient;
-use attestlog_client::policy::Policy;
 use attestlog_client::quorum::{load_keyring, Maintainers};
+use attestlog_client::tlog_policy::TlogPolicy;
 use attestlog_e2e::load::{signed_request, start_bulk_log, submit_all};
 use attestlog_e2e::signing::Maintainer;
 
@@ -40,7 +40,7 @@ fn the_verify_decision_online_and_from_a_fetched_bundle() -> anyhow::Result<()> 
     // 1.
     let tmp = tempfile::tempdir()?;
     let (server, policy_file) = start_bulk_log(tmp.path(), "artifact.online.test/log")?;
-    let policy = Policy::parse(&std::fs::read(&policy_file)?)?;
+    let policy = TlogPolicy::parse(&std::fs::read(&policy_file)?)?;
     let mut a = Maintainer::new("A <a@example.org>");
     let mut b = Maintainer::new("B <b@example.org>");
     let mut c = Maintainer::new("C <c@example.org>");

@@ -7,7 +7,7 @@
 //! and tlog-tiles coordinates, paths, tile hashing and entry bundles
 //! ([`tile`]).
 //! Also the C2SP tlog-witness wire format ([`witness_protocol`]), C2SP
-//! tlog-policy ([`policy`]), split-view evidence ([`evidence`]) and the text
+//! tlog-policy ([`tlog_policy`]), split-view evidence ([`evidence`]) and the text
 //! grammar all formats share: canonical decimals, lower-case hex ([`text`]).
 //!
 //! Out of scope, by design: I/O of any kind (files, network, clocks: the
@@ -23,10 +23,10 @@ pub mod evidence;
 pub mod frontier;
 pub mod hash;
 pub mod note;
-pub mod policy;
 pub mod proof;
 pub mod text;
 pub mod tile;
+pub mod tlog_policy;
 pub mod tree;
 pub mod witness_protocol;
 

@@ -161,7 +161,7 @@ impl LogService {
     async fn wait_for_witnesses(
         &self,
         index: u64,
-    ) -> Result<Arc<crate::state::Witnessed>, ApiError> {
+    ) -> Result<Arc<crate::state::CollectedCosignatures>, ApiError> {
         let mut rx = self.state.subscribe_witnessed();
         let found = tokio::time::timeout(WITNESS_WAIT, async {
             rx.wait_for(|w| {

@@ -11,7 +11,6 @@
 #![deny(missing_docs)]
 
 pub mod admission;
-pub mod attest_admission;
 pub mod cli;
 pub mod config;
 pub mod error;

@@ -23,7 +23,7 @@ pub struct Published {
 
 /// A checkpoint with the witness cosignatures collected for it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Witnessed {
+pub struct CollectedCosignatures {
     /// The checkpoint; its note carries the log signature and every
     /// cosignature collected.
     pub checkpoint: Published,
@@ -48,7 +48,7 @@ pub struct LogState {
     pub last_signed: AtomicU64,
     /// Set when the sequencer has stopped after a storage failure.
     pub stopped: AtomicBool,
-    witnessed: tokio::sync::watch::Sender<Option<Arc<Witnessed>>>,
+    witnessed: tokio::sync::watch::Sender<Option<Arc<CollectedCosignatures>>>,
 }
 
 impl LogState {
@@ -89,17 +89,19 @@ impl LogState {
     }
 
     /// Publishes a newly cosigned checkpoint (witnessing only).
-    pub(crate) fn publish_witnessed(&self, w: Witnessed) {
+    pub(crate) fn publish_witnessed(&self, w: CollectedCosignatures) {
         self.witnessed.send_replace(Some(Arc::new(w)));
     }
 
     /// The latest witnessed checkpoint, if witnessing runs.
-    pub fn witnessed(&self) -> Option<Arc<Witnessed>> {
+    pub fn witnessed(&self) -> Option<Arc<CollectedCosignatures>> {
         self.witnessed.borrow().clone()
     }
 
     /// Waits for witnessed checkpoints.
-    pub fn subscribe_witnessed(&self) -> tokio::sync::watch::Receiver<Option<Arc<Witnessed>>> {
+    pub fn subscribe_witnessed(
+        &self,
+    ) -> tokio::sync::watch::Receiver<Option<Arc<CollectedCosignatures>>> {
         self.witnessed.subscribe()
     }
 

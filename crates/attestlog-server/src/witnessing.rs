@@ -24,14 +24,14 @@ use std::time::Duration;
 
 use attestlog_core::cosignature;
 use attestlog_core::note::{Note, NoteSignature, NoteVerifier as _, VerifierKey};
-use attestlog_core::policy::Policy;
 use attestlog_core::proof::prove_consistency;
+use attestlog_core::tlog_policy::TlogPolicy;
 use attestlog_core::witness_protocol::{
     parse_conflict_size, parse_cosignature_lines, AddCheckpointRequest,
 };
 use hyper::Method;
 
-use crate::state::{LogState, Published, Witnessed};
+use crate::state::{CollectedCosignatures, LogState, Published};
 
 /// Largest response read from a witness.
 const MAX_WITNESS_RESPONSE: usize = 64 * 1024;
@@ -40,7 +40,7 @@ const MAX_WITNESS_RESPONSE: usize = 64 * 1024;
 #[derive(Clone, Debug)]
 pub struct WitnessingConfig {
     /// The witnesses (with URLs) and the quorum.
-    pub policy: Policy,
+    pub policy: TlogPolicy,
     /// Time between rounds.
     pub interval: Duration,
     /// Timeout of one request to one witness.
@@ -50,7 +50,7 @@ pub struct WitnessingConfig {
 /// A witness of the policy that has a URL to send checkpoints to.
 #[derive(Clone)]
 struct Target {
-    /// Index in [`Policy::witnesses`].
+    /// Index in [`TlogPolicy::witnesses`].
     index: usize,
     /// Its name in the policy (for logs and metrics).
     name: String,
@@ -191,7 +191,7 @@ where
 
 fn publish(
     state: &LogState,
-    policy: &Policy,
+    policy: &TlogPolicy,
     targets: &[Target],
     cur: &Published,
     collected: &HashMap<String, NoteSignature>,
@@ -211,7 +211,7 @@ fn publish(
         .map(|t| t.index)
         .collect();
     let quorum_met = policy.quorum_met(&indexes);
-    state.publish_witnessed(Witnessed {
+    state.publish_witnessed(CollectedCosignatures {
         checkpoint: Published {
             size: cur.size,
             root: cur.root,

@@ -212,7 +212,7 @@ fn main() {
     );
     out.put("core_evidence", "inconsistent", &incons.to_bytes());
 
-    // client_policy: C2SP tlog-policy files.
+    // core_tlog_policy: C2SP tlog-policy files.
     let policy = format!(
         "# a log and two witnesses, both required\n\
          log {} https://log.example.org/\n\
@@ -224,9 +224,9 @@ fn main() {
         w1.verifier().to_key_string(),
         w2.verifier().to_key_string(),
     );
-    out.put("client_policy", "two-witnesses", policy.as_bytes());
+    out.put("core_tlog_policy", "two-witnesses", policy.as_bytes());
     out.put(
-        "client_policy",
+        "core_tlog_policy",
         "no-quorum",
         format!("log {}\nquorum none\n", vk.to_key_string()).as_bytes(),
     );

@@ -24,7 +24,7 @@
 use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::Context as _;
-use attestlog_attest::{AdmissionPolicy, Submission, Verifier};
+use attestlog_attest::{AdmissionPolicy, AttestationInput, Verifier};
 use attestlog_e2e::load::{connect, percentile, signed_requests, start_bulk_log, submit_all};
 use attestlog_e2e::signing::Maintainer;
 use attestlog_proto::v1 as pb;
@@ -140,7 +140,8 @@ fn main() -> anyhow::Result<()> {
     let now = SystemTime::now();
     let t = Instant::now();
     for r in &sample {
-        let s = Submission::detached(&r.payload, &r.signature).with_certificate(&r.certificate);
+        let s =
+            AttestationInput::detached(&r.payload, &r.signature).with_certificate(&r.certificate);
         verifier
             .verify(&s, now)
             .map_err(|e| anyhow::anyhow!("baseline verify: {e}"))?;

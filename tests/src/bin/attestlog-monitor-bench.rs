@@ -21,7 +21,7 @@ use std::time::{Duration, Instant, SystemTime};
 use anyhow::Context as _;
 use attestlog_attest::openpgp::parse::Parse as _;
 use attestlog_attest::openpgp::Cert;
-use attestlog_attest::{verify_leaf, AdmissionPolicy, Submission, Verifier};
+use attestlog_attest::{verify_leaf, AdmissionPolicy, AttestationInput, Verifier};
 use attestlog_e2e::load::{
     percentile, signed_request, signed_requests, start_bulk_log, submit_all,
 };
@@ -81,7 +81,8 @@ fn main() -> anyhow::Result<()> {
     let now = SystemTime::now();
     let mut leaves = Vec::new();
     for r in signed_requests(&mut others, 4000, "baseline") {
-        let s = Submission::detached(&r.payload, &r.signature).with_certificate(&r.certificate);
+        let s =
+            AttestationInput::detached(&r.payload, &r.signature).with_certificate(&r.certificate);
         let v = verifier
             .verify(&s, now)
             .map_err(|e| anyhow::anyhow!("baseline verify: {e}"))?;

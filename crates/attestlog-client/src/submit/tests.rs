@@ -27,7 +27,7 @@ struct Fixture {
 
 fn leaf(m: &Maintainer, st: &[u8], sig: &[u8]) -> Vec<u8> {
     Verifier::new(AdmissionPolicy::Open)
-        .verify_now(&Submission::detached(st, sig).with_certificate(&m.cert))
+        .verify_now(&AttestationInput::detached(st, sig).with_certificate(&m.cert))
         .expect("a valid submission")
         .leaf_bytes()
         .to_vec()

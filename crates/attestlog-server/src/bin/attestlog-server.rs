@@ -7,8 +7,8 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use attestlog_attest::Keyring;
 use attestlog_core::note::{KeyType, NoteVerifier as _};
+use attestlog_server::admission::openpgp::OpenPgpAdmission;
 use attestlog_server::admission::Admission;
-use attestlog_server::attest_admission::AttestAdmission;
 use attestlog_server::cli::ConfigOverrides;
 use attestlog_server::config::{Config, PolicyKind};
 use attestlog_service::{init_tracing, key_file, shutdown_signal, LogFormat};
@@ -140,7 +140,7 @@ async fn serve(c: Config, ready_file: Option<PathBuf>) -> anyhow::Result<()> {
         )
     })?;
     let admission = match c.admission.policy {
-        PolicyKind::Open => Arc::new(AttestAdmission::open(c.admission.max_signature_age())),
+        PolicyKind::Open => Arc::new(OpenPgpAdmission::open(c.admission.max_signature_age())),
         PolicyKind::Keyring => {
             let path = c
                 .admission
@@ -150,7 +150,7 @@ async fn serve(c: Config, ready_file: Option<PathBuf>) -> anyhow::Result<()> {
             let ring = Keyring::load(&path)
                 .with_context(|| format!("loading keyring {}", path.display()))?;
             tracing::info!(certificates = ring.len(), path = %path.display(), "keyring loaded");
-            Arc::new(AttestAdmission::keyring(
+            Arc::new(OpenPgpAdmission::keyring(
                 Arc::new(ring),
                 c.admission.max_signature_age(),
             ))
@@ -228,7 +228,7 @@ async fn serve(c: Config, ready_file: Option<PathBuf>) -> anyhow::Result<()> {
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("reading the witness policy {}", path.display()))?;
-            let policy = attestlog_core::policy::Policy::parse(text.as_bytes())
+            let policy = attestlog_core::tlog_policy::TlogPolicy::parse(text.as_bytes())
                 .with_context(|| format!("parsing the witness policy {}", path.display()))?;
             if !policy.logs.iter().any(|l| l.key == key.verifier()) {
                 tracing::warn!("the witness policy's log lines do not name this log's key");

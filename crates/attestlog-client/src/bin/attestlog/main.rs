@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context as _};
 use attestlog_client::bundle::parse_digest;
-use attestlog_client::policy::Policy;
+use attestlog_client::tlog_policy::TlogPolicy;
 use attestlog_client::ClientError;
 use clap::{Args, Parser, Subcommand};
 
@@ -165,8 +165,8 @@ fn digest_of(artifact: &str) -> anyhow::Result<[u8; 32]> {
     Ok(h.finalize().into())
 }
 
-fn load_policy(path: &Path) -> anyhow::Result<Policy> {
-    Policy::parse(&read(path)?).with_context(|| format!("policy {}", path.display()))
+fn load_policy(path: &Path) -> anyhow::Result<TlogPolicy> {
+    TlogPolicy::parse(&read(path)?).with_context(|| format!("policy {}", path.display()))
 }
 
 /// A progress bar on stderr for work over entries (hidden when stderr is

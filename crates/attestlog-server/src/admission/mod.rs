@@ -3,9 +3,10 @@
 //!
 //! The sequencer only sees [`Admitted`] entries; how they are verified is
 //! behind the [`Admission`] trait, implemented for OpenPGP attestations in
-//! [`crate::attest_admission`]. Admission runs on the runtime's worker
-//! threads, in parallel on every core, before an entry joins the
-//! sequencing queue.
+//! [`openpgp`]. Admission runs on the bounded [`AdmissionPool`], apart
+//! from the gRPC workers, before an entry joins the sequencing queue.
+
+pub mod openpgp;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

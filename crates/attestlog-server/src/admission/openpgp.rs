@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use attestlog_attest::{
-    stored_view, AdmissionPolicy, AttestError, Keyring, Submission as AttestSubmission, Verifier,
+    stored_view, AdmissionPolicy, AttestError, AttestationInput, Keyring, Verifier,
 };
 use attestlog_core::Hash;
 use attestlog_store::IndexKey;
@@ -14,16 +14,16 @@ use attestlog_store::IndexKey;
 use crate::admission::{Admission, Admitted, Rejection, Submission};
 
 /// Verifies attestations under an admission policy.
-pub struct AttestAdmission {
+pub struct OpenPgpAdmission {
     verifier: Verifier,
     keyring: Option<Arc<Keyring>>,
 }
 
-impl AttestAdmission {
+impl OpenPgpAdmission {
     /// Admits any valid certificate (which submissions must then include),
     /// refusing signatures older than `max_signature_age` (if any).
-    pub fn open(max_signature_age: Option<Duration>) -> AttestAdmission {
-        AttestAdmission {
+    pub fn open(max_signature_age: Option<Duration>) -> OpenPgpAdmission {
+        OpenPgpAdmission {
             verifier: Verifier::new(AdmissionPolicy::Open)
                 .with_max_signature_age(max_signature_age),
             keyring: None,
@@ -32,8 +32,8 @@ impl AttestAdmission {
 
     /// Admits only the certificates of `keyring`, refusing signatures older
     /// than `max_signature_age` (if any).
-    pub fn keyring(keyring: Arc<Keyring>, max_signature_age: Option<Duration>) -> AttestAdmission {
-        AttestAdmission {
+    pub fn keyring(keyring: Arc<Keyring>, max_signature_age: Option<Duration>) -> OpenPgpAdmission {
+        OpenPgpAdmission {
             verifier: Verifier::new(AdmissionPolicy::Keyring(keyring.clone()))
                 .with_max_signature_age(max_signature_age),
             keyring: Some(keyring),
@@ -61,9 +61,9 @@ fn rejection(e: AttestError) -> Rejection {
     }
 }
 
-impl Admission for AttestAdmission {
+impl Admission for OpenPgpAdmission {
     fn admit(&self, submission: &Submission, deadline: Instant) -> Result<Admitted, Rejection> {
-        let s = AttestSubmission {
+        let s = AttestationInput {
             payload: &submission.payload,
             signature: submission.signature.as_deref(),
             certificate: submission.certificate.as_deref(),

@@ -53,7 +53,7 @@ use crate::text::parse_decimal_u64_bytes;
 
 /// Why a policy is invalid, or a checkpoint does not satisfy it.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum PolicyError {
+pub enum TlogPolicyError {
     /// A line of the policy file is invalid (`line` 0: the file as a whole).
     #[error("policy line {line}: {reason}")]
     Syntax {
@@ -106,9 +106,9 @@ pub struct PolicyWitness {
 /// A group member: a witness or an earlier group, by position.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Member {
-    /// `Policy::witnesses[i]`.
+    /// `TlogPolicy::witnesses[i]`.
     Witness(usize),
-    /// `Policy::groups[i]`, always defined before the group naming it.
+    /// `TlogPolicy::groups[i]`, always defined before the group naming it.
     Group(usize),
 }
 
@@ -156,7 +156,7 @@ pub enum Quorum {
 
 /// A parsed tlog-policy.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Policy {
+pub struct TlogPolicy {
     /// Trusted logs.
     pub logs: Vec<PolicyLog>,
     /// Known witnesses.
@@ -167,8 +167,8 @@ pub struct Policy {
     pub quorum: Quorum,
 }
 
-fn bad(line: usize, reason: impl Into<String>) -> PolicyError {
-    PolicyError::Syntax {
+fn bad(line: usize, reason: impl Into<String>) -> TlogPolicyError {
+    TlogPolicyError::Syntax {
         line,
         reason: reason.into(),
     }
@@ -182,20 +182,20 @@ fn fields(line: &[u8]) -> Vec<&[u8]> {
         .collect()
 }
 
-fn utf8(line: usize, what: &str, bytes: &[u8]) -> Result<String, PolicyError> {
+fn utf8(line: usize, what: &str, bytes: &[u8]) -> Result<String, TlogPolicyError> {
     String::from_utf8(bytes.to_vec()).map_err(|_| bad(line, format!("{what} is not UTF-8")))
 }
 
-impl Policy {
+impl TlogPolicy {
     /// Parses a policy file (see the module documentation).
-    pub fn parse(bytes: &[u8]) -> Result<Policy, PolicyError> {
+    pub fn parse(bytes: &[u8]) -> Result<TlogPolicy, TlogPolicyError> {
         if bytes.len() > MAX_POLICY_SIZE {
             return Err(bad(
                 0,
                 format!("file is larger than {MAX_POLICY_SIZE} bytes"),
             ));
         }
-        let mut p = Policy {
+        let mut p = TlogPolicy {
             logs: Vec::new(),
             witnesses: Vec::new(),
             groups: Vec::new(),
@@ -267,7 +267,7 @@ impl Policy {
         n: usize,
         f: &[&[u8]],
         lines: &mut Vec<usize>,
-    ) -> Result<(), PolicyError> {
+    ) -> Result<(), TlogPolicyError> {
         let (vkey, url) = match f {
             [_, k] => (*k, None),
             [_, k, u] => (*k, Some(u.to_vec())),
@@ -304,7 +304,7 @@ impl Policy {
         Ok(())
     }
 
-    fn parse_witness(&mut self, n: usize, f: &[&[u8]]) -> Result<(), PolicyError> {
+    fn parse_witness(&mut self, n: usize, f: &[&[u8]]) -> Result<(), TlogPolicyError> {
         let (name, vkey, url) = match f {
             [_, nm, k] => (*nm, *k, None),
             [_, nm, k, u] => (*nm, *k, Some(u.to_vec())),
@@ -335,7 +335,7 @@ impl Policy {
         Ok(())
     }
 
-    fn parse_group(&mut self, n: usize, f: &[&[u8]]) -> Result<(), PolicyError> {
+    fn parse_group(&mut self, n: usize, f: &[&[u8]]) -> Result<(), TlogPolicyError> {
         let [_, name, threshold, members @ ..] = f else {
             return Err(bad(n, "expected `group <name> <k>|all|any <member>...`"));
         };
@@ -388,7 +388,7 @@ impl Policy {
     }
 
     /// "Witnesses and groups share a single namespace."
-    fn check_new_name(&self, n: usize, name: &[u8]) -> Result<(), PolicyError> {
+    fn check_new_name(&self, n: usize, name: &[u8]) -> Result<(), TlogPolicyError> {
         if name == NONE {
             return Err(bad(n, "`none` is predefined and cannot be redefined"));
         }
@@ -413,7 +413,7 @@ impl Policy {
 
     /// "A line defining a group can only reference names of groups and
     /// witnesses defined on preceding lines."
-    fn lookup(&self, n: usize, name: &[u8]) -> Result<Member, PolicyError> {
+    fn lookup(&self, n: usize, name: &[u8]) -> Result<Member, TlogPolicyError> {
         self.find(name).ok_or_else(|| {
             bad(
                 n,
@@ -426,7 +426,7 @@ impl Policy {
     }
 
     /// Serializes the policy: logs, witnesses, groups in definition order,
-    /// then the quorum. [`Policy::parse`] of the result gives `self` back.
+    /// then the quorum. [`TlogPolicy::parse`] of the result gives `self` back.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::new();
         for l in &self.logs {
@@ -478,7 +478,7 @@ impl Policy {
     }
 
     /// Whether the witnesses in `cosigned` (indexes into
-    /// [`Policy::witnesses`]) satisfy the quorum.
+    /// [`TlogPolicy::witnesses`]) satisfy the quorum.
     pub fn quorum_met(&self, cosigned: &[usize]) -> bool {
         let met = self.groups_met(cosigned);
         match self.quorum {
@@ -596,7 +596,12 @@ fn push_url(out: &mut Vec<u8>, url: &Option<Vec<u8>>) {
     out.push(b'\n');
 }
 
-fn parse_key(n: usize, vkey: &[u8], want: KeyType, role: &str) -> Result<VerifierKey, PolicyError> {
+fn parse_key(
+    n: usize,
+    vkey: &[u8],
+    want: KeyType,
+    role: &str,
+) -> Result<VerifierKey, TlogPolicyError> {
     let text = utf8(n, "the verifier key", vkey)?;
     let key = VerifierKey::parse(&text).map_err(|e| bad(n, format!("{role} key: {e}")))?;
     // "Log and witness keys must use a signature type appropriate [to
@@ -621,8 +626,8 @@ fn parse_decimal(s: &[u8]) -> Option<usize> {
 #[cfg(test)]
 mod tests;
 
-impl Policy {
-    /// The witnesses (indexes into [`Policy::witnesses`]) whose
+impl TlogPolicy {
+    /// The witnesses (indexes into [`TlogPolicy::witnesses`]) whose
     /// cosignatures on `note` verify.
     pub fn valid_cosigners(&self, note: &Note) -> Vec<usize> {
         self.witnesses
@@ -645,7 +650,7 @@ impl Policy {
     pub fn verify_checkpoint(
         &self,
         note_bytes: &[u8],
-    ) -> Result<(Checkpoint, Note, Vec<usize>), PolicyError> {
+    ) -> Result<(Checkpoint, Note, Vec<usize>), TlogPolicyError> {
         let note = Note::parse(note_bytes).map_err(CheckpointError::from)?;
         let cp = Checkpoint::parse(note.text())?;
         let log = self
@@ -662,7 +667,7 @@ impl Policy {
         note.verify(&[&log.key]).map_err(CheckpointError::from)?;
         let cosigners = self.valid_cosigners(&note);
         if !self.quorum_met(&cosigners) {
-            return Err(PolicyError::QuorumNotMet(self.explain(&cosigners)));
+            return Err(TlogPolicyError::QuorumNotMet(self.explain(&cosigners)));
         }
         Ok((cp, note, cosigners))
     }

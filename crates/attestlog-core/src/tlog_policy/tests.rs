@@ -30,7 +30,7 @@ fn sample() -> String {
 
 #[test]
 fn parses_the_spec_example_shape_and_round_trips() {
-    let p = Policy::parse(sample().as_bytes()).unwrap();
+    let p = TlogPolicy::parse(sample().as_bytes()).unwrap();
     assert_eq!(p.logs.len(), 1);
     assert_eq!(p.logs[0].key_name(), "example.org/log");
     assert_eq!(p.logs[0].url_str(), Some("http://127.0.0.1:1"));
@@ -40,24 +40,25 @@ fn parses_the_spec_example_shape_and_round_trips() {
         vec![Member::Group(0), Member::Group(1)]
     );
     assert_eq!(p.quorum, Quorum::Member(Member::Group(2)));
-    let again = Policy::parse(&p.to_bytes()).unwrap();
+    let again = TlogPolicy::parse(&p.to_bytes()).unwrap();
     assert_eq!(again, p);
     assert_eq!(again.to_bytes(), p.to_bytes());
 }
 
 #[test]
 fn evaluates_nested_groups() {
-    let p = Policy::parse(sample().as_bytes()).unwrap();
+    let p = TlogPolicy::parse(sample().as_bytes()).unwrap();
     assert!(!p.quorum_met(&[]));
     assert!(!p.quorum_met(&[0, 1]), "X without Y");
     assert!(!p.quorum_met(&[0, 2]), "1 of 2 X");
     assert!(p.quorum_met(&[0, 1, 2]));
     let why = p.explain(&[0, 2]);
     assert!(why.contains("X2 (missing)"), "{why}");
-    let none = Policy::parse(format!("log {}\nquorum none\n", log_key("l")).as_bytes()).unwrap();
+    let none =
+        TlogPolicy::parse(format!("log {}\nquorum none\n", log_key("l")).as_bytes()).unwrap();
     assert!(none.quorum_met(&[]));
     let single =
-        Policy::parse(format!("witness a {}\nquorum a", witness_key("a")).as_bytes()).unwrap();
+        TlogPolicy::parse(format!("witness a {}\nquorum a", witness_key("a")).as_bytes()).unwrap();
     assert!(single.logs.is_empty());
     assert!(single.quorum_met(&[0]) && !single.quorum_met(&[]));
 }
@@ -129,7 +130,9 @@ fn rejects_what_the_spec_forbids() {
         ("quorum\n".into(), "expected `quorum"),
     ];
     for (text, want) in cases {
-        let err = Policy::parse(text.as_bytes()).expect_err(&text).to_string();
+        let err = TlogPolicy::parse(text.as_bytes())
+            .expect_err(&text)
+            .to_string();
         assert!(err.contains(want), "{text:?}: got {err:?}, want {want:?}");
     }
 }
@@ -143,7 +146,9 @@ fn one_origin_has_one_key() {
     let (a, b) = (log_key("example.org/log"), log_key("example.org/log"));
     for (first, second) in [(&a, &b), (&b, &a)] {
         let text = format!("log {first} http://one\nlog {second} http://two\nquorum none\n");
-        let err = Policy::parse(text.as_bytes()).expect_err(&text).to_string();
+        let err = TlogPolicy::parse(text.as_bytes())
+            .expect_err(&text)
+            .to_string();
         assert!(
             err.starts_with("policy line 2: origin \"example.org/log\" is listed twice"),
             "{err}"
@@ -154,7 +159,7 @@ fn one_origin_has_one_key() {
         "log {a} http://one\nlog {}\nquorum none\n",
         log_key("example.org/other")
     );
-    let p = Policy::parse(two.as_bytes()).unwrap();
+    let p = TlogPolicy::parse(two.as_bytes()).unwrap();
     assert_eq!(p.logs.len(), 2);
     assert_eq!(
         p.log("example.org/log").map(|l| &l.key),
@@ -171,7 +176,7 @@ fn names_are_opaque_octets() {
         b"\nquorum \xe2\x84\xaa\n",
     ]
     .concat();
-    let p = Policy::parse(&text).unwrap();
+    let p = TlogPolicy::parse(&text).unwrap();
     assert_eq!(p.witnesses[0].name, b"\xe2\x84\xaa");
     let k = [
         b"witness K ".as_slice(),
@@ -179,7 +184,7 @@ fn names_are_opaque_octets() {
         b"\nquorum \xe2\x84\xaa\n",
     ]
     .concat();
-    assert!(Policy::parse(&k).is_err(), "K is not the Kelvin sign");
+    assert!(TlogPolicy::parse(&k).is_err(), "K is not the Kelvin sign");
 }
 
 proptest! {
@@ -205,8 +210,8 @@ proptest! {
             names.push(format!("g{gi}"));
         }
         text.push_str(&format!("quorum {}\n", names.last().unwrap()));
-        let p = Policy::parse(text.as_bytes()).unwrap();
-        prop_assert_eq!(Policy::parse(&p.to_bytes()).unwrap(), p.clone());
+        let p = TlogPolicy::parse(text.as_bytes()).unwrap();
+        prop_assert_eq!(TlogPolicy::parse(&p.to_bytes()).unwrap(), p.clone());
         // All witnesses always satisfy the quorum; none never does.
         let all: Vec<usize> = (0..n_witnesses).collect();
         prop_assert!(p.quorum_met(&all));
@@ -216,8 +221,8 @@ proptest! {
     /// Arbitrary bytes never panic the parser, and what parses round-trips.
     #[test]
     fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
-        if let Ok(p) = Policy::parse(&bytes) {
-            prop_assert_eq!(Policy::parse(&p.to_bytes()).unwrap(), p);
+        if let Ok(p) = TlogPolicy::parse(&bytes) {
+            prop_assert_eq!(TlogPolicy::parse(&p.to_bytes()).unwrap(), p);
         }
     }
 }
