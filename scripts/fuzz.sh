@@ -11,8 +11,9 @@
 # Build: `cargo fuzz build -O -a -s none`, in its own target directory
 # (never the main one), i.e. optimized, with debug assertions (overflow
 # checks on the parsers' arithmetic), without a sanitizer: every attestlog
-# crate is #![forbid(unsafe_code)], and without -Zsanitizer the build needs
-# no nightly feature, so it works on stable when nightly is not installed.
+# crate forbids unsafe code (Cargo.toml's [workspace.lints]), and without
+# -Zsanitizer the build needs no nightly feature, so it works on stable when
+# nightly is not installed.
 #
 # Usage: scripts/fuzz.sh [SECONDS] [TARGET...]
 #   FUZZ_TARGET_DIR   build directory (default ~/.cache/attestlog-fuzz-target)

@@ -33,5 +33,13 @@ fi
 
 if command -v rustup >/dev/null 2>&1; then
     rustup component add rustfmt clippy >/dev/null 2>&1 || true
+    # The declared minimum Rust version (`rust-version` in Cargo.toml), which
+    # scripts/test.sh checks the workspace with; `cargo check` needs only the
+    # minimal profile (rustc, cargo, std).
+    msrv=$(sed -n 's/^rust-version = "\(.*\)"$/\1/p' "$(dirname "$0")/../Cargo.toml")
+    if ! rustup run "$msrv" rustc --version >/dev/null 2>&1; then
+        echo "==> installing Rust $msrv (the minimum supported version)"
+        rustup toolchain install "$msrv" --profile minimal
+    fi
 fi
 

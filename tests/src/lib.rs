@@ -12,7 +12,6 @@
 //! tests (they may start them through `CARGO_BIN_EXE_*`), and
 //! attestlog-server, attestlog-witness and attestlog-client all have
 //! integration tests, built into the same target directory as these.
-#![allow(missing_docs)]
 
 pub mod cli;
 pub mod hostile;
@@ -78,9 +77,13 @@ pub fn run(cmd: &mut Command) -> anyhow::Result<String> {
 
 /// A running log server; killed when dropped.
 pub struct LogServer {
+    /// The `attestlog-server` process.
     pub child: Child,
+    /// Where its gRPC API listens (read from its ready file).
     pub grpc: SocketAddr,
+    /// Where its tlog-tiles HTTP API listens (read from its ready file).
     pub http: SocketAddr,
+    /// Its working directory: `data/`, `log.key`, `server.log`.
     pub dir: PathBuf,
 }
 
@@ -246,7 +249,9 @@ pub fn http_get(addr: SocketAddr, path: &str) -> anyhow::Result<(u16, Vec<u8>)> 
 
 /// A throw-away GnuPG home with one key.
 pub struct Gpg {
+    /// The `GNUPGHOME` directory, removed when dropped.
     pub home: tempfile::TempDir,
+    /// The key's e-mail address (its user ID is `Test <email>`).
     pub email: String,
 }
 

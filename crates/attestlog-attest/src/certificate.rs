@@ -4,7 +4,7 @@
 //! the `open` admission policy anyone may relay anyone's public signature
 //! with a copy of the signer's certificate). So (`docs/SPEC.md` §6.6.1):
 //!
-//! 1. **Read** ([`parse_submitted`]): at most [`MAX_CERT_USER_IDS`] user
+//! 1. **Read** (`parse_submitted`): at most [`MAX_CERT_USER_IDS`] user
 //!    IDs and [`MAX_CERT_SUBKEYS`] subkeys, no user attributes, no
 //!    third-party certifications, and per component at most
 //!    [`MAX_SELF_SIGNATURES_PER_COMPONENT`] binding signatures and as many

@@ -104,7 +104,7 @@ impl CpuTime {
     }
 }
 
-/// utime + stime of `pid` in seconds (Linux: /proc/<pid>/stat, fields 14
+/// utime + stime of `pid` in seconds (Linux: `/proc/<pid>/stat`, fields 14
 /// and 15, in clock ticks of 1/100 s).
 fn cpu_seconds(pid: u32) -> anyhow::Result<f64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;

@@ -102,7 +102,7 @@ pub(crate) fn check_len(expected: usize, got: usize) -> Result<(), ProofError> {
 
 /// Reads a proof given as concatenated 32-byte hashes.
 pub fn parse_concatenated(bytes: &[u8]) -> Result<Vec<Hash>, ProofError> {
-    if bytes.len() % HASH_SIZE != 0 {
+    if !bytes.len().is_multiple_of(HASH_SIZE) {
         return Err(ProofError::Malformed(
             "length is not a multiple of 32 bytes",
         ));

@@ -5,6 +5,15 @@
 //! files, printing and exit codes. One module per subcommand; this file
 //! holds the command line, `main` and what the subcommands share.
 
+// The doc comments on the argument types are clap's `--help` text, printed
+// as written: `<hex>`, `[:PORT]` and bare URLs there are for the terminal,
+// so rustdoc's Markdown lints do not apply to them.
+#![allow(
+    rustdoc::invalid_html_tags,
+    rustdoc::bare_urls,
+    rustdoc::broken_intra_doc_links
+)]
+
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
