@@ -115,7 +115,7 @@ fn an_honest_answer_passes_under_the_key_and_the_policy() {
     let a = answer(&f.leaves, MINE, &f.log);
     let ok = f.check(&a).expect("honest answer");
     assert_eq!(ok.checkpoint.size, 7);
-    let policy = Policy::parse(
+    let policy = TlogPolicy::parse(
         format!("log {}\nquorum none\n", f.log.verifier().to_key_string()).as_bytes(),
     )
     .expect("policy");
@@ -124,7 +124,7 @@ fn an_honest_answer_passes_under_the_key_and_the_policy() {
             &a,
             f.sent(),
             &f.alice.cert,
-            Trust::Policy {
+            Trust::TlogPolicy {
                 policy: &policy,
                 quorum,
             },
@@ -143,7 +143,7 @@ fn a_checkpoint_signed_by_another_key_fails() {
     // A policy that trusts another log, or a quorum that is not there.
     let elsewhere =
         SignerKey::generate("elsewhere.test/log", KeyType::Ed25519, &mut OsRng).expect("key");
-    let policy = Policy::parse(
+    let policy = TlogPolicy::parse(
         format!(
             "log {}\nquorum none\n",
             elsewhere.verifier().to_key_string()
@@ -152,7 +152,7 @@ fn a_checkpoint_signed_by_another_key_fails() {
     )
     .expect("policy");
     let honest = answer(&f.leaves, MINE, &f.log);
-    let trust = Trust::Policy {
+    let trust = Trust::TlogPolicy {
         policy: &policy,
         quorum: false,
     };
@@ -161,7 +161,7 @@ fn a_checkpoint_signed_by_another_key_fails() {
         "trusts no log with origin",
     );
     let w = SignerKey::generate("w.test", KeyType::Cosignature, &mut OsRng).expect("key");
-    let policy = Policy::parse(
+    let policy = TlogPolicy::parse(
         format!(
             "log {}\nwitness w {}\nquorum w\n",
             f.log.verifier().to_key_string(),
@@ -170,7 +170,7 @@ fn a_checkpoint_signed_by_another_key_fails() {
         .as_bytes(),
     )
     .expect("policy");
-    let quorum = Trust::Policy {
+    let quorum = Trust::TlogPolicy {
         policy: &policy,
         quorum: true,
     };

@@ -120,7 +120,7 @@ pub(super) async fn run(a: SubmitArgs) -> anyhow::Result<u8> {
         }
         (None, Some(p)) => {
             policy = load_policy(p)?;
-            Trust::Policy {
+            Trust::TlogPolicy {
                 policy: &policy,
                 quorum: a.wait_for_witnesses,
             }
