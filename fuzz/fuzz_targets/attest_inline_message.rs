@@ -10,11 +10,11 @@
 
 use std::time::{Duration, UNIX_EPOCH};
 
-use attestlog_attest::{AdmissionPolicy, Submission, Verifier};
+use attestlog_attest::{AdmissionPolicy, AttestationInput, Verifier};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     // 2026-01-01T00:00:00Z, after the seeds' signatures (2025-12-15).
     let now = UNIX_EPOCH + Duration::from_secs(1_767_225_600);
-    let _ = Verifier::new(AdmissionPolicy::Open).verify(&Submission::inline(data), now);
+    let _ = Verifier::new(AdmissionPolicy::Open).verify(&AttestationInput::inline(data), now);
 });

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, UNIX_EPOCH};
 
-use attestlog_attest::{AdmissionPolicy, Submission, Verifier};
+use attestlog_attest::{AdmissionPolicy, AttestationInput, Verifier};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -15,9 +15,9 @@ fuzz_target!(|data: &[u8]| {
     let verifier = Verifier::new(AdmissionPolicy::Open);
     let (a, b) = rest.split_at(rest.len() / 2);
     let submission = match mode % 3 {
-        0 => Submission::inline(rest),
-        1 => Submission::detached(b"{}", rest),
-        _ => Submission::detached(a, b).with_certificate(a),
+        0 => AttestationInput::inline(rest),
+        1 => AttestationInput::detached(b"{}", rest),
+        _ => AttestationInput::detached(a, b).with_certificate(a),
     };
     let _ = verifier.verify(&submission, now);
 });
