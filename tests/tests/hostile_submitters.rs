@@ -489,6 +489,15 @@ async fn backdated_signatures_are_refused_under_open() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The current time as a signature creation-time field (RFC 9580 §5.2.3.11:
+/// four octets, big-endian seconds), for hand-made signature packets.
+fn creation_time_now() -> anyhow::Result<[u8; 4]> {
+    let secs = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)?
+        .as_secs();
+    Ok(u32::try_from(secs)?.to_be_bytes())
+}
+
 /// Hole 10 (v6 and DSA). A hand-made v6 signature packet claiming DSA is
 /// refused for what it is. On a0c9f2b it was refused too, but only because
 /// the certificate's key is v4 ("a v6 signature cannot come from a v4
@@ -500,10 +509,7 @@ async fn v6_dsa_signatures_are_refused() -> anyhow::Result<()> {
     let mut c = client(&server).await?;
     let maintainer = Maintainer::new("V6 <v6@example.org>");
     let st = statement("v6.tar.gz", &"04".repeat(32));
-    let created = (SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)?
-        .as_secs() as u32)
-        .to_be_bytes();
+    let created = creation_time_now()?;
     // RFC 9580 §5.2.3: version 6, type 0 (binary), algorithm 17 (DSA), hash
     // 8 (SHA-256), hashed subpackets (creation time), no unhashed ones, a
     // digest prefix, a 16-byte salt, and two MPIs.
@@ -778,10 +784,7 @@ async fn v3_signatures_are_refused_by_policy() -> anyhow::Result<()> {
     let mut c = client(&server).await?;
     let maintainer = Maintainer::new("V3 <v3@example.org>");
     let st = statement("v3.tar.gz", &"05".repeat(32));
-    let created = (SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)?
-        .as_secs() as u32)
-        .to_be_bytes();
+    let created = creation_time_now()?;
     // RFC 4880 §5.2.2: version 3, 5 hashed octets (type 0, creation time),
     // issuer key ID, algorithm 1 (RSA), hash 8 (SHA-256), digest prefix, one
     // MPI.
