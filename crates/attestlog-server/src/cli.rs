@@ -92,6 +92,11 @@ pub struct ConfigOverrides {
     /// The TLS certificate's private key (PEM).
     #[arg(long, requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
+    /// When to answer a submission, with an [object_store] configured:
+    /// `local` after the synced local write, `replicated` only once the
+    /// bucket holds a checkpoint that includes the entry.
+    #[arg(long, value_enum)]
+    pub ack: Option<crate::publish::AckMode>,
 }
 
 /// A deprecated flag that was used; its `Display` is the warning logged.
@@ -139,6 +144,7 @@ impl Config {
             witness_policy,
             tls_cert,
             tls_key,
+            ack,
         } = flags;
         let mut deprecated = Vec::new();
         if deprecated_policy.is_some() {
@@ -171,6 +177,7 @@ impl Config {
         set(&mut b.max_wait_ms, batch_max_wait_ms);
         set(&mut b.queue_limit, queue_limit);
         set(&mut self.witnessing.policy, witness_policy.map(Some));
+        set(&mut self.publish.ack, ack);
         // clap makes --tls-cert and --tls-key go together.
         if let (Some(cert), Some(key)) = (tls_cert, tls_key) {
             self.tls.cert_file = Some(cert);

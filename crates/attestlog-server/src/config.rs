@@ -36,6 +36,19 @@
 //! interval_ms = 1000                   # at most one round per interval, only when the tree grew
 //! timeout_ms = 1000                    # per witness request
 //!
+//! [object_store]                       # publish the log to an S3-compatible bucket (optional)
+//! endpoint = "http://127.0.0.1:3900"   # S3 API, path-style requests
+//! bucket = "attestlog"
+//! region = "garage"
+//! prefix = ""                          # objects go under it
+//! credentials_file = "s3.toml"         # access_key_id, secret_access_key; else AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY
+//! timeout_ms = 10000                   # per request and per object body
+//!
+//! [publish]                            # with [object_store]
+//! ack = "local"                        # or "replicated": answer only once the bucket holds the entry
+//! ack_timeout_ms = 10000               # "replicated": longest wait for the bucket; then UNAVAILABLE
+//! max_waiting = 4096                   # "replicated": submissions waiting for the bucket; beyond: UNAVAILABLE
+//!
 //! [tls]                                # gRPC over TLS (clients use https://)
 //! cert_file = "tls/cert.pem"           # certificate chain, PEM, leaf first
 //! key_file = "tls/key.pem"             # its private key, PEM
@@ -50,7 +63,10 @@ use attestlog_http::server::{
 };
 use serde::Deserialize;
 
+use attestlog_bucket::BucketConfig;
+
 use crate::admission::AdmissionLimits;
+use crate::publish::AckMode;
 use crate::rate_limit::{RateLimit, MAX_TRACKED_KEYS};
 use crate::sequencer::SequencerConfig;
 
@@ -250,6 +266,31 @@ impl Default for WitnessingSection {
     }
 }
 
+/// `[publish]`: how the log publishes to its `[object_store]`.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct PublishSection {
+    /// When a submission is answered.
+    pub ack: AckMode,
+    /// Under `ack = "replicated"`, the longest wait for the bucket, in
+    /// milliseconds; then the submission is answered UNAVAILABLE (the
+    /// entry stays logged and is published when the store recovers).
+    pub ack_timeout_ms: u64,
+    /// Under `ack = "replicated"`, submissions waiting for the bucket at
+    /// once; beyond it they are answered UNAVAILABLE at once.
+    pub max_waiting: usize,
+}
+
+impl Default for PublishSection {
+    fn default() -> Self {
+        PublishSection {
+            ack: AckMode::Local,
+            ack_timeout_ms: 10_000,
+            max_waiting: 4096,
+        }
+    }
+}
+
 /// The whole configuration.
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
@@ -277,6 +318,10 @@ pub struct Config {
     pub witnessing: WitnessingSection,
     /// TLS for the gRPC port.
     pub tls: TlsSection,
+    /// The bucket the log publishes to, if any.
+    pub object_store: Option<BucketConfig>,
+    /// How it publishes there.
+    pub publish: PublishSection,
 }
 
 /// `[tls]`: serve gRPC over TLS (clients use `https://` URLs). Both files
@@ -304,6 +349,8 @@ impl Default for Config {
             http: HttpSection::default(),
             witnessing: WitnessingSection::default(),
             tls: TlsSection::default(),
+            object_store: None,
+            publish: PublishSection::default(),
         }
     }
 }
@@ -328,6 +375,11 @@ impl Config {
         }
         if let Some(p) = &c.witnessing.policy {
             c.witnessing.policy = Some(base.join(p));
+        }
+        if let Some(o) = &mut c.object_store {
+            if let Some(p) = &o.credentials_file {
+                o.credentials_file = Some(base.join(p));
+            }
         }
         for f in [&mut c.tls.cert_file, &mut c.tls.key_file] {
             if let Some(p) = f {
@@ -409,6 +461,22 @@ impl Config {
         if self.tls.cert_file.is_some() != self.tls.key_file.is_some() {
             return Err(ConfigError::Invalid(
                 "tls.cert_file and tls.key_file go together".into(),
+            ));
+        }
+        if let Some(o) = &self.object_store {
+            o.validate()
+                .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        }
+        let p = &self.publish;
+        if p.ack == AckMode::Replicated && self.object_store.is_none() {
+            return Err(ConfigError::Invalid(
+                "publish.ack = \"replicated\" needs an [object_store] section".into(),
+            ));
+        }
+        if !(1..=600_000).contains(&p.ack_timeout_ms) || !(1..=1_000_000).contains(&p.max_waiting) {
+            return Err(ConfigError::Invalid(
+                "publish.ack_timeout_ms must be 1..=600000 and publish.max_waiting 1..=1000000"
+                    .into(),
             ));
         }
         if self.admission.policy == PolicyKind::Keyring && self.admission.keyring.is_none() {

@@ -32,6 +32,10 @@ pub enum ApiError {
     /// Too many submissions are waiting to be checked.
     #[error("{0}")]
     AdmissionBusy(String),
+    /// The log cannot acknowledge the entry now (the object store is
+    /// failing or slow under `ack = "replicated"`); retry later.
+    #[error("{0}")]
+    Unavailable(String),
     /// Waiting for witnesses took too long.
     #[error("{0}")]
     DeadlineExceeded(String),
@@ -56,6 +60,7 @@ impl From<ApiError> for Status {
             ApiError::NotFound(_) => Code::NotFound,
             ApiError::FailedPrecondition(_) => Code::FailedPrecondition,
             ApiError::DeadlineExceeded(_) => Code::DeadlineExceeded,
+            ApiError::Unavailable(_) => Code::Unavailable,
             ApiError::Internal(_) => Code::Internal,
         };
         Status::new(code, e.to_string())

@@ -17,6 +17,7 @@ use crate::limits::{
     MAX_CERTIFICATE_BYTES, MAX_PAYLOAD_BYTES, MAX_SEARCH_RESULTS, MAX_SEARCH_SIGNERS,
     MAX_SIGNATURE_BYTES,
 };
+use crate::publish::ReplicatedAck;
 use crate::rate_limit::{KeyRateLimiter, RateLimit};
 use crate::sequencer::SequencerHandle;
 use crate::state::{LogState, Published};
@@ -32,18 +33,21 @@ pub struct LogService {
     sequencer: SequencerHandle,
     witnessing: bool,
     rate_limit: Option<Arc<KeyRateLimiter>>,
+    replicated: Option<Arc<ReplicatedAck>>,
 }
 
 impl LogService {
     /// A service over the shared state, admitting on `admission`,
     /// sequencing through `sequencer`, and limiting each signer's key to
-    /// `rate_limit` (none: no limit).
+    /// `rate_limit` (none: no limit), and answering only once the bucket
+    /// holds the entry if `replicated` is set.
     pub fn new(
         state: Arc<LogState>,
         admission: AdmissionPool,
         sequencer: SequencerHandle,
         witnessing: bool,
         rate_limit: Option<RateLimit>,
+        replicated: Option<ReplicatedAck>,
     ) -> Self {
         LogService {
             state,
@@ -51,6 +55,7 @@ impl LogService {
             sequencer,
             witnessing,
             rate_limit: rate_limit.map(|l| Arc::new(KeyRateLimiter::new(l))),
+            replicated: replicated.map(Arc::new),
         }
     }
 
@@ -81,6 +86,7 @@ impl LogService {
             ApiError::Sequence(crate::sequencer::SequenceError::QueueFull(_)) => "queue_full",
             ApiError::Sequence(_) => "stopped",
             ApiError::RateLimited(_) => "rate_limited",
+            ApiError::Unavailable(_) => "unavailable",
             _ => "other",
         };
         self.state.metrics.reject(reason);
@@ -99,6 +105,15 @@ impl LogService {
                 "this log has no witness policy; submit without wait_for_witnesses".into(),
             ));
         }
+        // Under ack = "replicated", a failing store or too many waiters
+        // refuse the submission before anything is logged.
+        let replicated = match &self.replicated {
+            Some(r) => Some((
+                r,
+                r.enter(&self.state.bucket).map_err(ApiError::Unavailable)?,
+            )),
+            None => None,
+        };
         let submission = Submission {
             payload: req.payload,
             signature: non_empty(req.signature),
@@ -119,6 +134,11 @@ impl LogService {
             }
         }
         let done = sequenced?;
+        if let Some((r, _permit)) = &replicated {
+            r.wait(&self.state.bucket, done.index)
+                .await
+                .map_err(ApiError::Unavailable)?;
+        }
         let (checkpoint, proof) = if req.wait_for_witnesses {
             let w = self.wait_for_witnesses(done.index).await?;
             let proof = prove_inclusion(self.state.store.as_ref(), done.index, w.checkpoint.size)

@@ -5,7 +5,7 @@
 //! | `/checkpoint` | the latest witnessed (cosigned) checkpoint, else the latest signed one | `no-cache` |
 //! | `/tile/<L>/<N>[.p/<W>]` | `W` (default 256) hashes, 32 bytes each | full: immutable; partial: 60 s |
 //! | `/tile/entries/<N>[.p/<W>]` | entry bundle (u16 length ‖ entry, repeated) | as above |
-//! | `/healthz` | `ok`, or 503 with the reason | `no-store` |
+//! | `/healthz` | `ok`, or 503 with the reason; then, when publishing to a bucket, how far it is behind | `no-store` |
 //! | `/metrics` | Prometheus/OpenMetrics text | `no-store` |
 //!
 //! A tile is served only if all its hashes are in the published tree;
@@ -100,10 +100,17 @@ pub fn handle(state: &LogState, req: &Request<Incoming>) -> Response<Full<Bytes>
                 cur.note.clone(),
             )
         }
-        "/healthz" => match state.healthy(HEALTH_MAX_AGE_SECS) {
-            Ok(()) => text(StatusCode::OK, "ok"),
-            Err(why) => text(StatusCode::SERVICE_UNAVAILABLE, why),
-        },
+        "/healthz" => {
+            let bucket = state.bucket.health_line(state.current().size);
+            let with_bucket = |first: String| match &bucket {
+                Some(line) => format!("{first}\n{line}"),
+                None => first,
+            };
+            match state.healthy(HEALTH_MAX_AGE_SECS) {
+                Ok(()) => text(StatusCode::OK, with_bucket("ok".into())),
+                Err(why) => text(StatusCode::SERVICE_UNAVAILABLE, with_bucket(why)),
+            }
+        }
         "/metrics" => respond(
             StatusCode::OK,
             "application/openmetrics-text; version=1.0.0; charset=utf-8",

@@ -16,6 +16,7 @@ pub mod grpc;
 pub mod http;
 pub mod limits;
 pub mod metrics;
+pub mod publish;
 pub mod rate_limit;
 pub mod search;
 pub mod sequencer;
@@ -168,6 +169,8 @@ pub struct Log {
     pub admission_limits: admission::AdmissionLimits,
     /// Serve gRPC over TLS with this certificate and key, if set.
     pub grpc_tls: Option<tonic::transport::Identity>,
+    /// Publish to an object-store bucket, if set.
+    pub publish: Option<publish::PublishConfig>,
 }
 
 /// Runs the log until `shutdown` completes or the sequencer stops after a
@@ -192,7 +195,9 @@ pub async fn serve(
         admission_limits,
         http_limits,
         grpc_tls,
+        publish,
     } = log;
+    let verifier = key.verifier();
     let (handle, thread) = sequencer::start(state.clone(), key, sequencer_config);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
 
@@ -234,7 +239,22 @@ pub async fn serve(
         handle,
         witnessing.is_some(),
         rate_limit,
+        publish
+            .as_ref()
+            .filter(|p| p.ack == publish::AckMode::Replicated)
+            .map(|p| publish::ReplicatedAck::new(p.ack_timeout, p.max_waiting)),
     );
+    // The publisher stops after the sequencer, so its last round
+    // publishes the last batch.
+    let (publish_stop, publish_stop_rx) = tokio::sync::watch::channel(false);
+    let publish_task = publish.map(|p| {
+        tokio::spawn(publish::run(
+            state.clone(),
+            p.bucket,
+            verifier,
+            publish_stop_rx,
+        ))
+    });
     let witness_task =
         witnessing.map(|w| tokio::spawn(witnessing::run(state.clone(), w, stop_rx.clone())));
     let log = LogServer::new(service)
@@ -284,6 +304,10 @@ pub async fn serve(
         .await
         .ok()
         .and_then(|r| r.ok());
+    let _ = publish_stop.send(true);
+    if let Some(t) = publish_task {
+        let _ = t.await;
+    }
     grpc_result?;
     match seq_result {
         Some(Ok(())) => Ok(()),

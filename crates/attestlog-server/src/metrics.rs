@@ -40,6 +40,14 @@ pub struct Metrics {
     pub rejections: Family<ReasonLabel, Counter>,
     /// add-checkpoint results, by witness and result.
     pub witness_results: Family<WitnessLabel, Counter>,
+    /// Size of the checkpoint the object-store bucket holds.
+    pub bucket_tree_size: Gauge,
+    /// Seconds from signing a checkpoint to the bucket holding it.
+    pub publish_lag_seconds: Histogram,
+    /// Failed publishing rounds.
+    pub publish_failures: Counter,
+    /// Objects written to the bucket.
+    pub objects_written: Counter,
 }
 
 impl Metrics {
@@ -54,6 +62,10 @@ impl Metrics {
             submit_seconds: Histogram::new(exponential_buckets(0.0005, 2.0, 14)),
             rejections: Family::default(),
             witness_results: Family::default(),
+            bucket_tree_size: Gauge::default(),
+            publish_lag_seconds: Histogram::new(exponential_buckets(0.01, 2.0, 12)),
+            publish_failures: Counter::default(),
+            objects_written: Counter::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -86,6 +98,26 @@ impl Metrics {
             "witness_results",
             "add-checkpoint results by witness; result=\"refused\" is an alarm",
             m.witness_results.clone(),
+        );
+        registry.register(
+            "bucket_tree_size",
+            "Size of the checkpoint the object-store bucket holds",
+            m.bucket_tree_size.clone(),
+        );
+        registry.register(
+            "publish_lag_seconds",
+            "Seconds from signing a checkpoint to the object-store bucket holding it",
+            m.publish_lag_seconds.clone(),
+        );
+        registry.register(
+            "publish_failures",
+            "Failed rounds of publishing to the object store",
+            m.publish_failures.clone(),
+        );
+        registry.register(
+            "bucket_objects_written",
+            "Objects written to the object-store bucket",
+            m.objects_written.clone(),
         );
         Metrics { registry, ..m }
     }

@@ -9,6 +9,7 @@ use attestlog_core::Hash;
 use attestlog_store::Store;
 
 use crate::metrics::Metrics;
+use crate::publish::BucketProgress;
 
 /// A signed checkpoint the log has made durable.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -48,6 +49,10 @@ pub struct LogState {
     pub last_signed: AtomicU64,
     /// Set when the sequencer has stopped after a storage failure.
     pub stopped: AtomicBool,
+    /// How far the object-store bucket has caught up, if the log
+    /// publishes to one.
+    pub bucket: BucketProgress,
+    signed: tokio::sync::watch::Sender<u64>,
     witnessed: tokio::sync::watch::Sender<Option<Arc<CollectedCosignatures>>>,
 }
 
@@ -55,6 +60,7 @@ impl LogState {
     /// State for a store whose latest checkpoint is `published`.
     pub fn new(origin: String, store: Arc<dyn Store>, published: Published) -> LogState {
         let metrics = Metrics::new();
+        let size = published.size;
         metrics.tree_size.set(published.size as i64);
         LogState {
             origin,
@@ -64,6 +70,8 @@ impl LogState {
             queued: AtomicUsize::new(0),
             last_signed: AtomicU64::new(unix_now()),
             stopped: AtomicBool::new(false),
+            bucket: BucketProgress::default(),
+            signed: tokio::sync::watch::channel(size).0,
             witnessed: tokio::sync::watch::channel(None).0,
         }
     }
@@ -83,9 +91,18 @@ impl LogState {
         debug_assert!(p.size >= cur.size);
         if p.size >= cur.size {
             self.metrics.tree_size.set(p.size as i64);
+            let size = p.size;
             *cur = Arc::new(p);
+            drop(cur);
+            self.bucket.signed(size);
+            self.signed.send_replace(size);
         }
         self.last_signed.store(unix_now(), Ordering::Relaxed);
+    }
+
+    /// Waits for newly signed checkpoints (their sizes).
+    pub fn subscribe_signed(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.signed.subscribe()
     }
 
     /// Publishes a newly cosigned checkpoint (witnessing only).
@@ -115,11 +132,20 @@ impl LogState {
         }
     }
 
-    /// Whether the log is healthy: not stopped, and if entries are waiting,
-    /// a checkpoint was signed within `max_age_secs`.
+    /// Whether the log is healthy: not stopped, if entries are waiting a
+    /// checkpoint was signed within `max_age_secs`, and publishing to the
+    /// object store (if any) has not been failing for longer than that.
     pub fn healthy(&self, max_age_secs: u64) -> Result<(), String> {
         if self.stopped.load(Ordering::Relaxed) {
             return Err("sequencer stopped after a storage failure".into());
+        }
+        if let Some((since, why)) = self.bucket.failure() {
+            if since.elapsed().as_secs() > max_age_secs {
+                return Err(format!(
+                    "publishing to the object store has been failing for {} s: {why}",
+                    since.elapsed().as_secs()
+                ));
+            }
         }
         let waiting = self.queued.load(Ordering::Relaxed);
         let age = unix_now().saturating_sub(self.last_signed.load(Ordering::Relaxed));

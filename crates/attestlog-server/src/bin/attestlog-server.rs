@@ -245,6 +245,20 @@ async fn serve(c: Config, ready_file: Option<PathBuf>) -> anyhow::Result<()> {
             })
         }
     };
+    let publish = match &c.object_store {
+        None => None,
+        Some(o) => {
+            let credentials = attestlog_bucket::Credentials::load(o)?;
+            let bucket = attestlog_bucket::Bucket::open(o, &credentials)?;
+            tracing::info!(bucket = bucket.describe(), ack = ?c.publish.ack, "publishing to an object store");
+            Some(attestlog_server::publish::PublishConfig {
+                bucket,
+                ack: c.publish.ack,
+                ack_timeout: std::time::Duration::from_millis(c.publish.ack_timeout_ms),
+                max_waiting: c.publish.max_waiting,
+            })
+        }
+    };
     let admission: Arc<dyn Admission> = admission;
     let log = attestlog_server::Log {
         state,
@@ -256,6 +270,7 @@ async fn serve(c: Config, ready_file: Option<PathBuf>) -> anyhow::Result<()> {
         http_limits: c.http.limits(),
         admission_limits: c.admission.limits(),
         grpc_tls,
+        publish,
     };
     attestlog_server::serve(log, grpc, http, shutdown).await?;
     tracing::info!("stopped");
