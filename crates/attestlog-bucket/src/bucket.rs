@@ -207,12 +207,19 @@ mod tests {
         let mem = Arc::new(InMemory::new());
         let bucket = Bucket::from_store(mem.clone(), "logs/a", Duration::from_secs(5));
         assert!(bucket.get("checkpoint", 10).await.unwrap().is_none());
-        bucket.put("checkpoint", Bytes::from_static(b"0123456789")).await.unwrap();
+        bucket
+            .put("checkpoint", Bytes::from_static(b"0123456789"))
+            .await
+            .unwrap();
         let o = bucket.get("checkpoint", 10).await.unwrap().unwrap();
         assert_eq!(&o.bytes[..], b"0123456789");
         assert!(matches!(
             bucket.get("checkpoint", 9).await,
-            Err(BucketError::TooLarge { size: 10, max: 9, .. })
+            Err(BucketError::TooLarge {
+                size: 10,
+                max: 9,
+                ..
+            })
         ));
         // The object is under the prefix, and nowhere else.
         let other = Bucket::from_store(mem, "", Duration::from_secs(5));

@@ -72,7 +72,10 @@ impl BucketConfig {
             ));
         }
         if self.bucket.is_empty() || self.bucket.contains('/') {
-            return bad(format!("object_store bucket {:?} is not a bucket name", self.bucket));
+            return bad(format!(
+                "object_store bucket {:?} is not a bucket name",
+                self.bucket
+            ));
         }
         if !self.prefix.is_empty()
             && self
@@ -210,14 +213,21 @@ mod tests {
         let mut ok = c.clone();
         ok.prefix = "logs/main".into();
         ok.validate().unwrap();
-        assert!(toml::from_str::<BucketConfig>("endpoint = \"x\"\nbucket = \"b\"\nsecret = 1\n").is_err());
+        assert!(
+            toml::from_str::<BucketConfig>("endpoint = \"x\"\nbucket = \"b\"\nsecret = 1\n")
+                .is_err()
+        );
     }
 
     #[test]
     fn credentials_file_and_redaction() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s3.toml");
-        std::fs::write(&path, "access_key_id = \"GK1\"\nsecret_access_key = \"s3cr3t\"\n").unwrap();
+        std::fs::write(
+            &path,
+            "access_key_id = \"GK1\"\nsecret_access_key = \"s3cr3t\"\n",
+        )
+        .unwrap();
         let c = Credentials::from_file(&path).unwrap();
         assert_eq!(c.access_key_id, "GK1");
         assert!(!format!("{c:?}").contains("s3cr3t"));

@@ -52,10 +52,7 @@ impl HttpConnector for HyperConnector {
     }
 }
 
-type HyperClient = Client<
-    hyper_rustls::HttpsConnector<TcpConnector>,
-    HttpRequestBody,
->;
+type HyperClient = Client<hyper_rustls::HttpsConnector<TcpConnector>, HttpRequestBody>;
 
 #[derive(Debug)]
 struct HyperService {
