@@ -373,6 +373,22 @@ pub async fn run(
     tracing::info!("publisher stopped");
 }
 
+/// What the bucket should hold now: the latest checkpoint, with the
+/// witnesses' cosignatures when they are for that same tree.
+fn wanted(state: &LogState) -> InBucket {
+    let current = state.current();
+    let served = state.served();
+    let note = if served.size == current.size {
+        served.note.clone()
+    } else {
+        current.note.clone()
+    };
+    InBucket {
+        size: current.size,
+        note,
+    }
+}
+
 /// Reads and checks the bucket's checkpoint: signed by this log, and a
 /// prefix of the local tree.
 async fn start(
@@ -446,18 +462,11 @@ async fn round(
     verifier: &VerifierKey,
     at: &InBucket,
 ) -> Result<Option<InBucket>, PublishError> {
-    let target = state.current();
-    let served = state.served();
-    // The witnessed note when it is for the same tree: the bucket then
-    // carries the cosignatures too.
-    let note = if served.size == target.size {
-        served.note.clone()
-    } else {
-        target.note.clone()
-    };
-    if target.size == at.size && note == at.note {
+    let target = wanted(state);
+    if target == *at {
         return Ok(None);
     }
+    let note = target.note;
     let started = Instant::now();
     if target.size > at.size {
         write_range(
