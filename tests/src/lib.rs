@@ -318,17 +318,37 @@ pub fn statement(name: &str, sha256_hex: &str) -> Vec<u8> {
 /// vectors JSON file. Fails with the fix if Go is not installed; returns
 /// Go's stdout on success and an error with its stderr on failure.
 pub fn go_logcheck(vectors: &Path) -> anyhow::Result<String> {
+    run_go_program("logcheck", &[vectors.as_os_str()])
+}
+
+/// Reads a static tlog-tiles log at `base` (sending `Host: host` if it is
+/// not empty) with Go's x/mod `note` and `tlog` (`interop/bucketcheck`):
+/// opens the checkpoint with `verifier_key`, checks every tile through
+/// `tlog.TileHashReader` and every entry bundle against the leaf hashes;
+/// returns its `size <N> root <base64>` line.
+pub fn go_bucketcheck(base: &str, host: &str, verifier_key: &str) -> anyhow::Result<String> {
+    run_go_program(
+        "bucketcheck",
+        &[base.as_ref(), host.as_ref(), verifier_key.as_ref()],
+    )
+}
+
+/// Builds the Go program `interop/<name>` and runs it with `args`; its
+/// stdout on success, its stderr as the error otherwise.
+fn run_go_program(name: &str, args: &[&std::ffi::OsStr]) -> anyhow::Result<String> {
     let dir = tempfile::tempdir()?;
-    let bin = dir.path().join("logcheck");
+    let bin = dir.path().join(name);
     attestlog_gotest::go_build(
-        &manifest_dir(env!("CARGO_MANIFEST_DIR")).join("interop/logcheck"),
+        &manifest_dir(env!("CARGO_MANIFEST_DIR"))
+            .join("interop")
+            .join(name),
         &bin,
     )?;
     let out = Command::new(&bin)
-        .arg(vectors)
+        .args(args)
         .stdin(Stdio::null())
         .output()
-        .context("running logcheck")?;
+        .with_context(|| format!("running {name}"))?;
     if !out.status.success() {
         bail!("{}", String::from_utf8_lossy(&out.stderr));
     }
