@@ -4,7 +4,9 @@
 //! of process: [`LogServer`] for `attestlog-server`, [`witness::Witness`]
 //! for `attestlog-witness` (also used by the witness crate's own tests:
 //! this crate does not depend on the server crate), [`cli`] for the
-//! `attestlog` CLI; Go cross-check programs are built by `attestlog-gotest`.
+//! `attestlog` CLI, [`garage::GarageCluster`] for a 3-node Garage (the
+//! S3-compatible store the log publishes to); Go cross-check programs are
+//! built by `attestlog-gotest`.
 //!
 //! The binaries are found beside the test executables ([`bin_dir`]).
 //! `cargo test --workspace` (what scripts/test.sh runs) builds them: cargo
@@ -14,6 +16,7 @@
 //! integration tests, built into the same target directory as these.
 
 pub mod cli;
+pub mod garage;
 pub mod hostile;
 pub mod load;
 pub mod signing;
@@ -228,11 +231,17 @@ pub fn free_port() -> std::io::Result<u16> {
 
 /// One HTTP/1.1 GET on loopback; returns status and body.
 pub fn http_get(addr: SocketAddr, path: &str) -> anyhow::Result<(u16, Vec<u8>)> {
+    http_get_host(addr, &addr.to_string(), path)
+}
+
+/// [`http_get`] with `host` as the `Host` header, for a server that picks
+/// the site by it (Garage's website endpoint, [`garage`]).
+pub fn http_get_host(addr: SocketAddr, host: &str, path: &str) -> anyhow::Result<(u16, Vec<u8>)> {
     let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
     s.set_read_timeout(Some(Duration::from_secs(10)))?;
     write!(
         s,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
     )?;
     let mut buf = Vec::new();
     s.read_to_end(&mut buf)?;

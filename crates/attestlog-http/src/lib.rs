@@ -55,6 +55,19 @@ pub async fn request(
     timeout: Duration,
     max_body: usize,
 ) -> Result<Response, HttpError> {
+    exchange(method, url, None, body, timeout, max_body).await
+}
+
+/// [`request`], with `host` (if given) as the `Host` header in place of
+/// the URL's authority.
+async fn exchange(
+    method: Method,
+    url: &str,
+    host: Option<&str>,
+    body: Vec<u8>,
+    timeout: Duration,
+    max_body: usize,
+) -> Result<Response, HttpError> {
     let fail = |reason: String| HttpError {
         url: url.to_owned(),
         reason,
@@ -83,7 +96,7 @@ pub async fn request(
         let req = Request::builder()
             .method(method)
             .uri(path)
-            .header(hyper::header::HOST, authority.as_str())
+            .header(hyper::header::HOST, host.unwrap_or(authority.as_str()))
             .header(hyper::header::CONTENT_TYPE, "text/plain; charset=utf-8")
             .body(Full::new(Bytes::from(body)))
             .map_err(|e| fail(format!("building request: {e}")))?;
@@ -114,7 +127,14 @@ pub async fn request(
         .map_err(|_| fail(format!("timed out after {timeout:?}")))?
 }
 
-/// `GET url`.
-pub async fn get(url: &str, timeout: Duration, max_body: usize) -> Result<Response, HttpError> {
-    request(Method::GET, url, Vec::new(), timeout, max_body).await
+/// `GET url`, sending `host` as the `Host` header if given (else the
+/// URL's authority): for a server reached by IP address that picks the
+/// site by `Host`, such as an object store's website endpoint or a CDN.
+pub async fn get(
+    url: &str,
+    host: Option<&str>,
+    timeout: Duration,
+    max_body: usize,
+) -> Result<Response, HttpError> {
+    exchange(Method::GET, url, host, Vec::new(), timeout, max_body).await
 }

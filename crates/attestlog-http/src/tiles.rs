@@ -102,6 +102,7 @@ enum Fetched {
 #[derive(Clone, Debug)]
 pub struct TileFetcher {
     base: String,
+    host: Option<String>,
     handle: Handle,
     timeout: Duration,
 }
@@ -112,15 +113,29 @@ impl TileFetcher {
     pub fn new(base: &str, handle: Handle, timeout: Duration) -> TileFetcher {
         TileFetcher {
             base: base.trim_end_matches('/').to_owned(),
+            host: None,
             handle,
             timeout,
+        }
+    }
+
+    /// The same reader, sending `host` as every request's `Host` header
+    /// instead of `base`'s authority: for a website endpoint or CDN
+    /// reached by IP address that picks the site by `Host` (Garage's
+    /// website endpoint serves the bucket named like the `Host`).
+    pub fn with_host(self, host: &str) -> TileFetcher {
+        TileFetcher {
+            host: Some(host.to_owned()),
+            ..self
         }
     }
 
     /// `GET base/path`, with a body of at most `max` bytes.
     fn get(&self, path: &str, max: usize) -> Result<(String, crate::Response), HttpError> {
         let url = format!("{}/{path}", self.base);
-        let r = self.handle.block_on(get(&url, self.timeout, max))?;
+        let r = self
+            .handle
+            .block_on(get(&url, self.host.as_deref(), self.timeout, max))?;
         Ok((url, r))
     }
 

@@ -7,7 +7,7 @@
 //! Pins, for the client and the witness alike: a gone partial hash tile
 //! or entry bundle is read as the prefix of its full tile; a tile that is
 //! gone altogether is reported under the partial tile's URL; the body
-//! limit still holds.
+//! limit still holds; a reader given a `Host` sends it.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -67,13 +67,32 @@ fn files() -> (InMemoryTree, HashMap<String, Vec<u8>>) {
 
 /// Serves `files` on 127.0.0.1 for as long as `rt` runs.
 fn start(rt: &tokio::runtime::Runtime, files: HashMap<String, Vec<u8>>) -> String {
+    start_site(rt, files, None)
+}
+
+/// Serves `files` on 127.0.0.1 for as long as `rt` runs, to requests
+/// whose `Host` is `site` if given (404 to others, as a website endpoint
+/// or CDN serving several sites on one address).
+fn start_site(
+    rt: &tokio::runtime::Runtime,
+    files: HashMap<String, Vec<u8>>,
+    site: Option<&'static str>,
+) -> String {
     let files = Arc::new(files);
     let listener = rt
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
         .expect("bind");
     let url = format!("http://{}", listener.local_addr().expect("addr"));
     let service = hyper::service::service_fn(move |req: Request<Incoming>| {
-        let body = files.get(req.uri().path().trim_start_matches('/')).cloned();
+        let host = req
+            .headers()
+            .get(hyper::header::HOST)
+            .and_then(|h| h.to_str().ok());
+        let body = if site.is_none_or(|site| host == Some(site)) {
+            files.get(req.uri().path().trim_start_matches('/')).cloned()
+        } else {
+            None
+        };
         async move {
             Ok::<_, Infallible>(match body {
                 Some(b) => Response::new(Full::new(Bytes::from(b))),
@@ -140,4 +159,28 @@ fn missing_and_oversized_tiles_fail() {
     }
     // Sizes that describe no proof.
     assert!(tiles.prefix_and_proof(300, 200).is_err());
+}
+
+#[test]
+fn the_host_header_picks_the_site() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let (_, files) = files();
+    let url = start_site(&rt, files, Some("tiles.example"));
+
+    // Sent to the URL's authority (127.0.0.1:port), the site is not found.
+    let by_address = TileFetcher::new(&url, rt.handle().clone(), DEFAULT_TIMEOUT);
+    match by_address.entries(0, 256) {
+        Err(TileFetchError::Status { status: 404, .. }) => {}
+        other => panic!("expected a 404 without the site's Host, got {other:?}"),
+    }
+    // With the site's Host, the same URLs are its tiles.
+    let by_host = by_address.clone().with_host("tiles.example");
+    let want: Vec<Vec<u8>> = (0..256).map(entry).collect();
+    assert_eq!(by_host.entries(0, 256).expect("entries"), want);
+    let tile = Tile::new(0, 0, TILE_WIDTH).expect("tile");
+    assert_eq!(
+        (&by_host).read_tile(&tile).expect("hash tile").len(),
+        MAX_HASH_TILE
+    );
+    assert!((&by_address).read_tile(&tile).is_err());
 }
