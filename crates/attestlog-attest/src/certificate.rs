@@ -43,6 +43,15 @@ pub const MAX_SELF_SIGNATURES_PER_COMPONENT: usize = 4;
 /// material, and strips it to what the log reads (step 1 of the module
 /// doc).
 pub(crate) fn parse_submitted(bytes: &[u8]) -> Result<Cert, AttestError> {
+    let cert = parse_stored(bytes)?;
+    strip(cert).map_err(|e| AttestError::MalformedCertificate { reason: chain(&e) })
+}
+
+/// Parses one public certificate (binary or armored), refusing secret key
+/// material, without stripping anything: how a copy the log stored (or
+/// published) is read back, e.g. by `attestlog-server restore`, which then
+/// checks its primary fingerprint.
+pub fn parse_stored(bytes: &[u8]) -> Result<Cert, AttestError> {
     let cert = Cert::from_bytes(bytes)
         .map_err(|e| AttestError::MalformedCertificate { reason: chain(&e) })?;
     if cert.is_tsk() {
@@ -52,7 +61,7 @@ pub(crate) fn parse_submitted(bytes: &[u8]) -> Result<Cert, AttestError> {
                 .into(),
         });
     }
-    strip(cert).map_err(|e| AttestError::MalformedCertificate { reason: chain(&e) })
+    Ok(cert)
 }
 
 /// Step 1 of the module doc: structural only, no signature is verified.

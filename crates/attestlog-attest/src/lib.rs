@@ -36,7 +36,7 @@ pub mod verify;
 pub use admission_policy::AdmissionPolicy;
 pub use cert_cache::{CERT_CACHE_BYTES, CERT_CACHE_ENTRIES};
 pub use certificate::{
-    merge_stored, stored_view, MAX_CERT_SUBKEYS, MAX_CERT_USER_IDS,
+    merge_stored, parse_stored, stored_view, MAX_CERT_SUBKEYS, MAX_CERT_USER_IDS,
     MAX_SELF_SIGNATURES_PER_COMPONENT,
 };
 pub use error::AttestError;
@@ -47,7 +47,8 @@ pub use signature_check::MAX_CLOCK_SKEW;
 pub use simple_signing::SimpleSigning;
 pub use statement::{InTotoStatement, Predicate, Statement, Subject, IN_TOTO_STATEMENT_V1};
 pub use verify::{
-    verify_leaf, verify_leaf_shared, AttestationInput, IndexKeys, VerifiedAttestation, Verifier,
+    leaf_keys, verify_leaf, verify_leaf_shared, AttestationInput, IndexKeys, LeafKeys,
+    VerifiedAttestation, Verifier,
 };
 
 /// Sequoia, re-exported so that callers name the same `Cert` and

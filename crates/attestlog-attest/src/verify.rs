@@ -19,6 +19,10 @@
 //!
 //! Time is always a parameter; [`Verifier::verify_now`] is the one place that
 //! reads the system clock.
+//!
+//! [`leaf_keys`] recomputes an admitted entry's deduplication and index keys
+//! from its leaf alone (what rebuilding a log from its entries needs); it
+//! shares their construction with admission.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -91,6 +95,39 @@ pub struct IndexKeys {
     pub primary_fingerprint: Fingerprint,
     /// Every subject's name, in statement order, without repeats.
     pub subject_names: Vec<String>,
+}
+
+impl IndexKeys {
+    /// The index keys of an entry of `statement` signed under `primary`:
+    /// what admission ([`Verifier::verify`]) and [`leaf_keys`] both build.
+    fn of(statement: &Statement, primary: Fingerprint) -> IndexKeys {
+        let mut index = IndexKeys {
+            subject_sha256: Vec::new(),
+            primary_fingerprint: primary,
+            subject_names: Vec::new(),
+        };
+        for subject in statement.subjects() {
+            if !index.subject_sha256.contains(&subject.sha256) {
+                index.subject_sha256.push(subject.sha256);
+            }
+            if !index.subject_names.contains(&subject.name) {
+                index.subject_names.push(subject.name.clone());
+            }
+        }
+        index
+    }
+}
+
+/// What the log indexed a logged leaf under, recomputed from the leaf
+/// alone ([`leaf_keys`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeafKeys {
+    /// The deduplication key, as [`VerifiedAttestation::dedup_key`] was at
+    /// admission.
+    pub dedup_key: [u8; 32],
+    /// The index keys, as [`VerifiedAttestation::index_keys`] were at
+    /// admission.
+    pub index: IndexKeys,
 }
 
 /// A submission that passed verification, ready to be appended.
@@ -393,6 +430,39 @@ pub fn verify_leaf_shared(
     Ok(verified)
 }
 
+/// Recomputes, from logged leaf bytes alone, what the log indexed the entry
+/// under when it admitted it: its deduplication key and index keys, equal
+/// to [`VerifiedAttestation::dedup_key`] and
+/// [`VerifiedAttestation::index_keys`] of the verification that built the
+/// leaf (version 1 or 2). What rebuilding a log's indexes from its entries
+/// (`attestlog-server restore`) uses.
+///
+/// A leaf holds everything both are computed from: the statement and the
+/// signature packet as the verifier stored them (for version 2, with LF
+/// line endings and the canonical unhashed area, neither of which the
+/// deduplication key reads) and the primary fingerprint. The signature is
+/// parsed, not verified: the leaf's place in a signed tree is what vouches
+/// for it here; [`verify_leaf`] re-verifies.
+pub fn leaf_keys(leaf_bytes: &[u8]) -> Result<LeafKeys, AttestError> {
+    let leaf = Leaf::decode(leaf_bytes)?;
+    let input = openpgp_input::detached(leaf.statement(), leaf.signature())?;
+    let [sig] = input.signatures.as_slice() else {
+        return Err(AttestError::LeafNotCanonical {
+            reason: "the signature field holds more than one signature".into(),
+        });
+    };
+    let statement = Statement::parse(leaf.statement())?;
+    let dedup_key = dedup_key(leaf.statement(), sig, leaf.primary_fingerprint()).map_err(|e| {
+        AttestError::MalformedSignature {
+            reason: signature_check::chain(&e),
+        }
+    })?;
+    Ok(LeafKeys {
+        dedup_key,
+        index: IndexKeys::of(&statement, leaf.primary_fingerprint().clone()),
+    })
+}
+
 /// Parses the statement and builds the leaf of `version` once the signature
 /// passed.
 fn finish(
@@ -430,19 +500,7 @@ fn finish(
         signer,
         verified_at,
     )?;
-    let mut index = IndexKeys {
-        subject_sha256: Vec::new(),
-        primary_fingerprint: cert.fingerprint(),
-        subject_names: Vec::new(),
-    };
-    for subject in statement.subjects() {
-        if !index.subject_sha256.contains(&subject.sha256) {
-            index.subject_sha256.push(subject.sha256);
-        }
-        if !index.subject_names.contains(&subject.name) {
-            index.subject_names.push(subject.name.clone());
-        }
-    }
+    let index = IndexKeys::of(&statement, cert.fingerprint());
     Ok(VerifiedAttestation {
         leaf_bytes: leaf.encode(),
         leaf,

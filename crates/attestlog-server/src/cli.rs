@@ -13,6 +13,7 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use attestlog_bucket::BucketConfig;
 use clap::Args;
 
 use crate::config::{Config, ConfigError, PolicyKind};
@@ -199,6 +200,23 @@ impl Config {
     }
 }
 
+/// Points `config` at the bucket and prefix of `url`,
+/// `s3://BUCKET[/PREFIX]` (`restore --from-bucket`), keeping its endpoint,
+/// region, credentials and timeout; checks the result.
+pub fn set_bucket_location(config: &mut BucketConfig, url: &str) -> Result<(), ConfigError> {
+    let rest = url.strip_prefix("s3://").ok_or_else(|| {
+        ConfigError::Invalid(format!(
+            "{url:?} is not a bucket location; write s3://BUCKET or s3://BUCKET/PREFIX"
+        ))
+    })?;
+    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+    config.bucket = bucket.to_owned();
+    config.prefix = prefix.trim_end_matches('/').to_owned();
+    config
+        .validate()
+        .map_err(|e| ConfigError::Invalid(format!("{url}: {e}")))
+}
+
 /// `*field = value` if a value was given.
 fn set<T>(field: &mut T, value: Option<T>) {
     if let Some(v) = value {
@@ -380,6 +398,36 @@ mod tests {
             .to_string();
         assert!(help.contains("--admission"), "{help}");
         assert!(!help.contains("--policy"), "{help}");
+    }
+
+    /// `--from-bucket`: bucket and prefix from the URL, the rest kept;
+    /// anything but `s3://BUCKET[/PREFIX]` refused.
+    #[test]
+    fn bucket_location() {
+        let base: BucketConfig = toml::from_str(
+            "endpoint = \"http://127.0.0.1:3900\"\nbucket = \"old\"\nprefix = \"old/p\"\nregion = \"garage\"\n",
+        )
+        .unwrap();
+        let mut c = base.clone();
+        set_bucket_location(&mut c, "s3://restored").unwrap();
+        assert_eq!((c.bucket.as_str(), c.prefix.as_str()), ("restored", ""));
+        assert_eq!(
+            (c.endpoint.as_str(), c.region.as_str()),
+            ("http://127.0.0.1:3900", "garage")
+        );
+        set_bucket_location(&mut c, "s3://b/logs/main/").unwrap();
+        assert_eq!((c.bucket.as_str(), c.prefix.as_str()), ("b", "logs/main"));
+        for bad in [
+            "b/logs",
+            "https://b/logs",
+            "s3://",
+            "s3:///logs",
+            "s3://b//x",
+            "s3://b/../x",
+        ] {
+            let mut c = base.clone();
+            assert!(set_bucket_location(&mut c, bad).is_err(), "{bad}");
+        }
     }
 
     /// Pins clap's pairing of the TLS flags: one without the other is an

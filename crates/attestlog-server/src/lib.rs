@@ -3,8 +3,10 @@
 //! In scope: the start-up integrity check ([`open_log`]), the sequencer
 //! ([`sequencer`]), the gRPC API ([`grpc`]), the C2SP tlog-tiles HTTP read
 //! API with health and metrics ([`http`]), configuration ([`config`], with
-//! the flags that override it in [`cli`]), and [`serve`], which runs them
-//! all on listeners the caller bound (so tests can bind `127.0.0.1:0`). Out of scope: formats and proofs (the core
+//! the flags that override it in [`cli`]), [`serve`], which runs them all
+//! on listeners the caller bound (so tests can bind `127.0.0.1:0`),
+//! publishing to a bucket ([`publish`]) and rebuilding a data directory
+//! from one ([`restore`]). Out of scope: formats and proofs (the core
 //! crate), OpenPGP rules (the attestation crate), storage layout (the store
 //! crate).
 
@@ -18,6 +20,7 @@ pub mod limits;
 pub mod metrics;
 pub mod publish;
 pub mod rate_limit;
+pub mod restore;
 pub mod search;
 pub mod sequencer;
 pub mod state;

@@ -20,7 +20,7 @@ fn help_names_every_subcommand() {
     let out = run(server().arg("--help"));
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    for word in ["keygen", "public-key", "serve", "First run"] {
+    for word in ["keygen", "public-key", "serve", "restore", "First run"] {
         assert!(text.contains(word), "--help lacks {word:?}:\n{text}");
     }
     let serve =
@@ -159,4 +159,91 @@ fn deprecated_policy_flag_still_works_and_warns() {
     );
     let help = String::from_utf8_lossy(&run(server().args(["serve", "--help"])).stdout).to_string();
     assert!(!help.contains("--policy"), "{help}");
+}
+
+/// `restore`: help that says what it checks and promises, and failures
+/// that name the fix and leave no data directory behind. (Restoring from a
+/// bucket is tested in tests/restore.rs, and against a real S3 store
+/// end to end.)
+#[test]
+fn restore_explains_itself_and_fails_cleanly() {
+    let help =
+        String::from_utf8_lossy(&run(server().args(["restore", "--help"])).stdout).to_string();
+    for word in [
+        "--config",
+        "--from-bucket",
+        "s3://BUCKET[/PREFIX]",
+        "--data-dir",
+        "--log-key",
+        "must not exist",
+        "continues the log from exactly",
+        ".restoring",
+    ] {
+        assert!(
+            help.contains(word),
+            "restore --help lacks {word:?}:\n{help}"
+        );
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("log.key");
+    let out = run(server()
+        .args(["keygen", "--name", "example.org/log", "--out"])
+        .arg(&key));
+    let vkey = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    std::fs::remove_file(&key).unwrap();
+    let config = dir.path().join("log.toml");
+    let data_dir = dir.path().join("data");
+
+    // No [object_store]: nothing to restore from.
+    std::fs::write(&config, "origin = \"example.org/log\"\n").unwrap();
+    let out = run(server().arg("restore").arg("--config").arg(&config));
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("[object_store]"), "{err}");
+
+    // A bucket nobody serves: the restore fails, and data_dir (from the
+    // configuration, relative to it) is not created. The verifier key is
+    // given, the key file does not exist.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    std::fs::write(
+        &config,
+        format!(
+            "origin = \"example.org/log\"\ndata_dir = \"data\"\n[object_store]\n\
+             endpoint = \"http://127.0.0.1:{port}\"\nbucket = \"log\"\ntimeout_ms = 500\n"
+        ),
+    )
+    .unwrap();
+    let restore = |extra: &[&str]| {
+        run(server()
+            .arg("restore")
+            .arg("--config")
+            .arg(&config)
+            .args(extra)
+            .env("AWS_ACCESS_KEY_ID", "id")
+            .env("AWS_SECRET_ACCESS_KEY", "secret"))
+    };
+    let out = restore(&["--log-key", &vkey, "--from-bucket", "s3://other/logs/a"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("s3://other/logs/a"), "{err}");
+    assert!(!data_dir.exists());
+
+    // Without --log-key, the key file is needed.
+    let out = restore(&[]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--log-key"), "{err}");
+
+    let out = restore(&["--log-key", &vkey, "--from-bucket", "other/logs"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("s3://BUCKET"), "{err}");
+    let out = restore(&["--log-key", "not a key"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--log-key"), "{err}");
+    assert!(!data_dir.exists());
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use attestlog_attest::{
-    stored_view, AdmissionPolicy, AttestError, AttestationInput, Keyring, Verifier,
+    stored_view, AdmissionPolicy, AttestError, AttestationInput, IndexKeys, Keyring, Verifier,
 };
 use attestlog_core::Hash;
 use attestlog_store::IndexKey;
@@ -47,6 +47,28 @@ impl OpenPgpAdmission {
     }
 }
 
+/// The store's index rows for an entry with `keys`: each subject digest,
+/// the signer's primary fingerprint, each subject name. Admission and
+/// [`crate::restore`] both build them here, so a restored log is searched
+/// exactly as the original was.
+pub fn store_index_keys(keys: &IndexKeys) -> Vec<IndexKey> {
+    let mut out: Vec<IndexKey> = keys
+        .subject_sha256
+        .iter()
+        .map(|d| IndexKey::Sha256(*d))
+        .collect();
+    out.push(IndexKey::Signer(
+        keys.primary_fingerprint.as_bytes().to_vec(),
+    ));
+    out.extend(
+        keys.subject_names
+            .iter()
+            .cloned()
+            .map(IndexKey::SubjectName),
+    );
+    out
+}
+
 fn rejection(e: AttestError) -> Rejection {
     let msg = e.to_string();
     match e {
@@ -73,19 +95,7 @@ impl Admission for OpenPgpAdmission {
             .verify_within(&s, SystemTime::now(), Some(deadline))
             .map_err(rejection)?;
         let primary = v.primary_fingerprint().as_bytes().to_vec();
-        let keys = v.index_keys();
-        let mut index_keys: Vec<IndexKey> = keys
-            .subject_sha256
-            .iter()
-            .map(|d| IndexKey::Sha256(*d))
-            .collect();
-        index_keys.push(IndexKey::Signer(primary.clone()));
-        index_keys.extend(
-            keys.subject_names
-                .iter()
-                .cloned()
-                .map(IndexKey::SubjectName),
-        );
+        let index_keys = store_index_keys(v.index_keys());
         let certificate =
             stored_view(v.certificate(), v.signing_fingerprint()).map_err(rejection)?;
         Ok(Admitted {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use attestlog_attest::Keyring;
-use attestlog_core::note::{KeyType, NoteVerifier as _};
+use attestlog_core::note::{KeyType, NoteVerifier as _, VerifierKey};
 use attestlog_server::admission::openpgp::OpenPgpAdmission;
 use attestlog_server::admission::Admission;
 use attestlog_server::cli::ConfigOverrides;
@@ -31,6 +31,9 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// First run:
 ///   attestlog-server keygen --name example.org/log --out data/log.key
 ///   attestlog-server serve --origin example.org/log --key-file data/log.key
+///
+/// Lost the data directory of a log that publishes to a bucket
+/// ([object_store])? `attestlog-server restore --config FILE` rebuilds it.
 #[derive(Parser)]
 #[command(version, about, long_about, verbatim_doc_comment)]
 struct Cli {
@@ -74,6 +77,51 @@ enum Command {
     /// in flight; SIGHUP rereads the admission keyring.
     #[command(verbatim_doc_comment)]
     Serve(Box<ServeArgs>),
+    /// Rebuild the data directory from the log's bucket.
+    ///
+    /// Reads the bucket's checkpoint and verifies it with the log key, then
+    /// every entry bundle, hash tile and signer certificate of that tree:
+    /// each chunk of entries must lead to the checkpoint's root (checked by
+    /// consistency proofs from the bucket's hash tiles), every hash tile must
+    /// match the entries, every certificate must be its signer's. The search
+    /// and deduplication indexes are recomputed from the entries. The store
+    /// is built in <data_dir>.restoring and renamed to data_dir only once
+    /// every check passed: on any failure data_dir is not written.
+    ///
+    /// data_dir must not exist (or be an empty directory). `serve` with the
+    /// same configuration then continues the log from exactly the bucket's
+    /// checkpoint.
+    ///
+    /// Settings come from --config: origin, data_dir, key_file (only its
+    /// public key is used) and [object_store] (credentials as for `serve`:
+    /// its credentials_file, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY).
+    ///
+    /// On a machine without the log's private key:
+    ///   attestlog-server restore --config log.toml \
+    ///       --from-bucket s3://attestlog/logs/main \
+    ///       --log-key "$(cat log.vkey)"
+    #[command(verbatim_doc_comment)]
+    Restore(RestoreArgs),
+}
+
+/// Flags of `restore`.
+#[derive(Args)]
+struct RestoreArgs {
+    /// TOML configuration file (origin, data_dir, key_file, [object_store]).
+    #[arg(long, short)]
+    config: PathBuf,
+    /// Read this bucket and prefix instead of [object_store]'s (same
+    /// endpoint, region and credentials).
+    #[arg(long, value_name = "s3://BUCKET[/PREFIX]")]
+    from_bucket: Option<String>,
+    /// Restore into this directory instead of data_dir; it must not exist
+    /// or be empty.
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// The log's verifier key (<origin>+<id>+<key>, as `public-key`
+    /// prints it), instead of reading key_file.
+    #[arg(long, value_name = "VKEY")]
+    log_key: Option<String>,
 }
 
 /// Flags of `serve`.
@@ -128,7 +176,83 @@ fn main() -> anyhow::Result<()> {
                 .context("starting the async runtime")?;
             runtime.block_on(serve(c, ready_file))
         }
+        Command::Restore(args) => restore(args),
     }
+}
+
+fn restore(args: RestoreArgs) -> anyhow::Result<()> {
+    let RestoreArgs {
+        config,
+        from_bucket,
+        data_dir,
+        log_key,
+    } = args;
+    let c = Config::resolve(
+        Some(&config),
+        ConfigOverrides {
+            data_dir,
+            ..ConfigOverrides::default()
+        },
+    )?;
+    let mut location = c.object_store.clone().with_context(|| {
+        format!(
+            "{} has no [object_store] section: restore reads the log's bucket",
+            config.display()
+        )
+    })?;
+    if let Some(url) = &from_bucket {
+        attestlog_server::cli::set_bucket_location(&mut location, url)?;
+    }
+    let verifier = match &log_key {
+        Some(k) => VerifierKey::parse(k.trim()).context("--log-key is not a verifier key")?,
+        None => key_file::read(&c.key_file)
+            .context("reading the log key (or give its verifier key with --log-key)")?
+            .verifier(),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async {
+        let credentials = attestlog_bucket::Credentials::load(&location)?;
+        let bucket = attestlog_bucket::Bucket::open(&location, &credentials)?;
+        tracing::info!(
+            bucket = bucket.describe(),
+            data_dir = %c.data_dir.display(),
+            origin = %c.origin,
+            "restoring the log from its bucket"
+        );
+        let report = attestlog_server::restore::restore(
+            &bucket,
+            &c.origin,
+            &verifier,
+            &c.data_dir,
+            |done, total| tracing::info!(done, total, "restoring entries"),
+        )
+        .await
+        .with_context(|| format!("restoring {} from {}", c.data_dir.display(), bucket.describe()))?;
+        tracing::info!(
+            size = report.size,
+            root = %report.root,
+            certificates = report.certificates,
+            bytes_read = report.bytes_read,
+            seconds = report.elapsed.as_secs_f64(),
+            "restored"
+        );
+        println!(
+            "restored {} entries and {} certificates of {} (checkpoint size {}, root {}) from {} into {}: {:.1} MiB read in {:.1} s",
+            report.entries,
+            report.certificates,
+            c.origin,
+            report.size,
+            report.root,
+            bucket.describe(),
+            c.data_dir.display(),
+            report.bytes_read as f64 / f64::from(1 << 20),
+            report.elapsed.as_secs_f64()
+        );
+        Ok(())
+    })
 }
 
 async fn serve(c: Config, ready_file: Option<PathBuf>) -> anyhow::Result<()> {
