@@ -26,6 +26,9 @@ use attestlog_proto::v1::log_client::LogClient;
 
 const ORIGIN: &str = "bucket.test/log";
 
+/// The longest a test waits for one gRPC answer.
+const CALL_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Writes the log's configuration: publish to `garage` through `node`'s
 /// S3 API with `ack`, credentials in a file beside it.
 fn write_config(dir: &Path, garage: &GarageCluster, node: usize, ack: &str) -> anyhow::Result<()> {
@@ -80,7 +83,10 @@ async fn submit_recording(
         tasks.push(tokio::spawn(async move {
             let mut client = LogClient::new(channel);
             for r in reqs.iter().skip(c).step_by(clients) {
-                let answer = client.submit(r.clone()).await;
+                // Bounded: a stuck log fails the test instead of hanging it.
+                let answer = tokio::time::timeout(CALL_TIMEOUT, client.submit(r.clone()))
+                    .await
+                    .unwrap_or_else(|_| Err(tonic::Status::deadline_exceeded("no answer")));
                 let mut s = seen.lock().unwrap_or_else(|p| p.into_inner());
                 match answer {
                     Ok(a) => {
@@ -309,5 +315,154 @@ async fn replicated_acks_are_in_the_bucket_or_unavailable() -> anyhow::Result<()
     let cp = tokio::task::block_in_place(|| wait_for_bucket(&garage, 2, &verifier, log_cp.size))?;
     tokio::task::block_in_place(|| check_bucket(&garage, 2, &cp, &acked))?;
     server.stop()?;
+    Ok(())
+}
+
+/// Waits (at most 30 s) until the log's `/checkpoint` is cosigned under
+/// `policy` for a tree of at least `size`; returns it.
+fn wait_cosigned(
+    server: &LogServer,
+    policy: &attestlog_core::tlog_policy::TlogPolicy,
+    size: u64,
+) -> anyhow::Result<Checkpoint> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (status, note) = http_get(server.http, "/checkpoint")?;
+        if status == 200 {
+            if let Ok((cp, _, _)) = policy.verify_checkpoint(&note) {
+                if cp.size >= size {
+                    return Ok(cp);
+                }
+            }
+        }
+        if Instant::now() > deadline {
+            bail!(
+                "no checkpoint of size {size} cosigned within 30 s:\n{}",
+                server.log()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_delete_restore_and_the_witness_cosigns_the_continuation() -> anyhow::Result<()> {
+    use attestlog_core::note::{KeyType, SignerKey};
+    use attestlog_e2e::witness::{Witness, WitnessConfig, WitnessedLog};
+
+    let dir = tempfile::tempdir()?;
+    let garage = GarageCluster::start(&dir.path().join("garage"))?;
+    let log_dir = dir.path().join("log");
+    std::fs::create_dir_all(&log_dir)?;
+    let vkey = log_keygen(&log_dir, ORIGIN)?;
+    let verifier = VerifierKey::parse(&vkey)?;
+    write_config(&log_dir, &garage, 1, "replicated")?;
+    // One witness, required by the policy.
+    let wkey = SignerKey::from_seed("w1.test", KeyType::Cosignature, [21; 32])?;
+    let mut wconfig = WitnessConfig::new(wkey.clone());
+    wconfig.logs = vec![WitnessedLog {
+        origin: ORIGIN.to_owned(),
+        key: vkey.clone(),
+        tiles_url: None,
+    }];
+    let witness = Witness::start(&dir.path().join("w1"), &wconfig)?;
+    let policy_text = format!(
+        "log {vkey}\nwitness W1 {} {}\nquorum W1\n",
+        wkey.verifier().to_key_string(),
+        witness.url()
+    );
+    let policy_path = log_dir.join("witnesses.policy");
+    std::fs::write(&policy_path, &policy_text)?;
+    let policy = attestlog_core::tlog_policy::TlogPolicy::parse(policy_text.as_bytes())?;
+    let config = log_dir.join("log.toml");
+    let flags = [
+        "--config",
+        config.to_str().context("path")?,
+        "--witness-policy",
+        policy_path.to_str().context("path")?,
+    ];
+    let server = LogServer::start(&log_dir, ORIGIN, &flags)?;
+
+    let mut m = Maintainer::new("restore <restore@example.org>");
+    let reqs: Vec<pb::SubmitRequest> = (0..300)
+        .map(|i| signed_request(&mut m, &format!("restore-{i}.tar.gz"), i << 8 | 0x33))
+        .collect();
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    submit_recording(server.endpoint(), reqs, 8, seen.clone()).await?;
+    let acked = seen.lock().unwrap_or_else(|p| p.into_inner()).acked.clone();
+    assert_eq!(
+        acked.len(),
+        300,
+        "ack = replicated with the store up: all acknowledged"
+    );
+    let cosigned = tokio::task::block_in_place(|| wait_cosigned(&server, &policy, 300))?;
+
+    // The machine is lost: kill -9, and its data directory is gone.
+    server.kill();
+    std::fs::remove_dir_all(log_dir.join("data"))?;
+    let out = std::process::Command::new(bin("attestlog-server"))
+        .args(["restore", "--config"])
+        .arg(&config)
+        .arg("--data-dir")
+        .arg(log_dir.join("data"))
+        .args(["--log-key", &vkey, "--origin", ORIGIN])
+        .stdin(std::process::Stdio::null())
+        .output()?;
+    assert!(
+        out.status.success(),
+        "restore failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("restored 300 entries"));
+
+    // Serving again: the same tree, every acknowledged entry in place.
+    let server = LogServer::start(&log_dir, ORIGIN, &flags)?;
+    let (_, note) = http_get(server.http, "/checkpoint")?;
+    let (cp, _) = Checkpoint::open(&note, ORIGIN, &verifier)?;
+    assert_eq!((cp.size, cp.root), (cosigned.size, cosigned.root));
+    let mut client = LogClient::connect(server.endpoint()).await?;
+    let entries = client
+        .get_entries(pb::GetEntriesRequest { start: 0, end: 300 })
+        .await?
+        .into_inner();
+    let mut got = Vec::new();
+    let mut stream = entries;
+    while let Some(e) = stream.message().await? {
+        assert_eq!(e.index, got.len() as u64);
+        got.push(e.data);
+    }
+    assert_eq!(got.len(), 300);
+    for (index, want) in &acked {
+        assert_eq!(&got[*index as usize], want, "entry {index} after restore");
+    }
+    // It grows from exactly that checkpoint, and the witness, which
+    // cosigned size 300 before the loss, cosigns the continuation (it
+    // checks a consistency proof from 300).
+    let more: Vec<pb::SubmitRequest> = (300..310)
+        .map(|i| signed_request(&mut m, &format!("restore-{i}.tar.gz"), i << 8 | 0x33))
+        .collect();
+    for r in more {
+        let a = tokio::time::timeout(CALL_TIMEOUT, client.submit(r))
+            .await??
+            .into_inner();
+        assert!(a.index >= 300 && !a.duplicate);
+    }
+    let next = tokio::task::block_in_place(|| wait_cosigned(&server, &policy, 310))?;
+    assert_eq!(next.size, 310);
+    let proof = client
+        .get_consistency_proof(pb::GetConsistencyProofRequest {
+            old_size: 300,
+            new_size: Some(310),
+        })
+        .await?
+        .into_inner();
+    let proof: Vec<Hash> = proof
+        .hashes
+        .iter()
+        .filter_map(|h| Hash::from_slice(h))
+        .collect();
+    attestlog_core::proof::verify_consistency(300, 310, &cosigned.root, &next.root, &proof)?;
+    server.stop()?;
+    drop(witness);
     Ok(())
 }

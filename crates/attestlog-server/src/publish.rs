@@ -344,9 +344,7 @@ pub async fn run(
         if stopping {
             break;
         }
-        let caught_up = in_bucket
-            .as_ref()
-            .is_some_and(|b| b.size == state.current().size && b.note == state.served().note);
+        let caught_up = in_bucket.as_ref().is_some_and(|b| *b == wanted(&state));
         if caught_up {
             tokio::select! {
                 _ = signed.changed() => {}

@@ -122,6 +122,9 @@ struct RestoreArgs {
     /// prints it), instead of reading key_file.
     #[arg(long, value_name = "VKEY")]
     log_key: Option<String>,
+    /// The log's origin, instead of the configuration's.
+    #[arg(long)]
+    origin: Option<String>,
 }
 
 /// Flags of `serve`.
@@ -186,11 +189,13 @@ fn restore(args: RestoreArgs) -> anyhow::Result<()> {
         from_bucket,
         data_dir,
         log_key,
+        origin,
     } = args;
     let c = Config::resolve(
         Some(&config),
         ConfigOverrides {
             data_dir,
+            origin,
             ..ConfigOverrides::default()
         },
     )?;
