@@ -466,3 +466,213 @@ async fn kill_9_delete_restore_and_the_witness_cosigns_the_continuation() -> any
     drop(witness);
     Ok(())
 }
+
+/// Waits (at most 30 s) until `server` serves a checkpoint of `size`
+/// entries; returns it.
+fn wait_served(
+    server: &LogServer,
+    verifier: &VerifierKey,
+    size: u64,
+) -> anyhow::Result<Checkpoint> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (status, note) = http_get(server.http, "/checkpoint")?;
+        if status == 200 {
+            let (cp, _) = Checkpoint::open(&note, ORIGIN, verifier)?;
+            if cp.size >= size {
+                return Ok(cp);
+            }
+        }
+        if Instant::now() > deadline {
+            bail!(
+                "no checkpoint of size {size} within 30 s:\n{}",
+                server.log()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_follows_serves_proofs_refuses_submit_and_tampering() -> anyhow::Result<()> {
+    use attestlog_core::proof::{verify_consistency, verify_inclusion};
+
+    let dir = tempfile::tempdir()?;
+    let garage = GarageCluster::start(&dir.path().join("garage"))?;
+    let log_dir = dir.path().join("log");
+    let replica_dir = dir.path().join("replica");
+    std::fs::create_dir_all(&log_dir)?;
+    std::fs::create_dir_all(&replica_dir)?;
+    let vkey = log_keygen(&log_dir, ORIGIN)?;
+    let verifier = VerifierKey::parse(&vkey)?;
+    write_config(&log_dir, &garage, 0, "replicated")?;
+    // The replica reads through another Garage node.
+    write_config(&replica_dir, &garage, 2, "local")?;
+    let primary = start_log(&log_dir)?;
+
+    let mut m = Maintainer::new("replica <replica@example.org>");
+    let mut reqs: Vec<pb::SubmitRequest> = (0..510)
+        .map(|i| signed_request(&mut m, &format!("replica-{i}.tar.gz"), i << 8 | 0x44))
+        .collect();
+    let later = reqs.split_off(300);
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    submit_recording(primary.endpoint(), reqs, 8, seen.clone()).await?;
+
+    let config = replica_dir.join("log.toml");
+    let replica = LogServer::start(
+        &replica_dir,
+        ORIGIN,
+        &[
+            "--config",
+            config.to_str().context("path")?,
+            "--replica-of-bucket",
+            "--primary",
+            &primary.endpoint(),
+            "--log-key",
+            &vkey,
+            "--follow-interval-ms",
+            "100",
+        ],
+    )?;
+    // It caught up before listening.
+    let (_, note) = http_get(replica.http, "/checkpoint")?;
+    let (cp, _) = Checkpoint::open(&note, ORIGIN, &verifier)?;
+    assert_eq!(cp.size, 300);
+
+    // Submit is refused, naming the primary.
+    let mut to_replica = LogClient::connect(replica.endpoint()).await?;
+    let refused = to_replica
+        .submit(signed_request(&mut m, "not-here.tar.gz", 1))
+        .await
+        .expect_err("a replica refuses Submit");
+    assert_eq!(refused.code(), tonic::Code::FailedPrecondition);
+    assert!(
+        refused.message().contains(&primary.endpoint()),
+        "{}",
+        refused.message()
+    );
+
+    // It follows the growing log; its proofs verify against the primary's
+    // checkpoints.
+    let (first, rest) = {
+        let mut l = later;
+        let rest = l.split_off(200);
+        (l, rest)
+    };
+    submit_recording(primary.endpoint(), first, 8, seen.clone()).await?;
+    let (_, note) = http_get(primary.http, "/checkpoint")?;
+    let (at_500, _) = Checkpoint::open(&note, ORIGIN, &verifier)?;
+    assert_eq!(at_500.size, 500);
+    let followed = tokio::task::block_in_place(|| wait_served(&replica, &verifier, 500))?;
+    assert_eq!((followed.size, followed.root), (at_500.size, at_500.root));
+    let acked = seen.lock().unwrap_or_else(|p| p.into_inner()).acked.clone();
+    for index in [0u64, 255, 256, 299, 300, 499] {
+        let p = to_replica
+            .get_inclusion_proof(pb::GetInclusionProofRequest {
+                tree_size: Some(500),
+                leaf: Some(pb::get_inclusion_proof_request::Leaf::Index(index)),
+            })
+            .await?
+            .into_inner();
+        let path: Vec<Hash> = p
+            .hashes
+            .iter()
+            .filter_map(|h| Hash::from_slice(h))
+            .collect();
+        let entry = acked.get(&index).context("acknowledged")?;
+        verify_inclusion(&leaf_hash(entry), index, 500, &path, &at_500.root)?;
+    }
+    let c = to_replica
+        .get_consistency_proof(pb::GetConsistencyProofRequest {
+            old_size: 300,
+            new_size: Some(500),
+        })
+        .await?
+        .into_inner();
+    let path: Vec<Hash> = c
+        .hashes
+        .iter()
+        .filter_map(|h| Hash::from_slice(h))
+        .collect();
+    verify_consistency(300, 500, &cp.root, &at_500.root, &path)?;
+    // Certificates and search are served too.
+    let found = to_replica
+        .search(pb::SearchRequest {
+            key: Some(pb::search_request::Key::Sha256(hex_decode(&format!(
+                "{:064x}",
+                499u64 << 8 | 0x44
+            ))?)),
+            ..Default::default()
+        })
+        .await?
+        .into_inner();
+    let [index] = found.indexes[..] else {
+        bail!(
+            "one entry has that digest, the replica found {:?}",
+            found.indexes
+        );
+    };
+    let entry = acked.get(&index).context("found an acknowledged entry")?;
+    assert!(
+        entry.windows(18).any(|w| w == b"replica-499.tar.gz"),
+        "the entry found is the one with that digest"
+    );
+
+    // Tampering behind its back: the replica is paused, the primary
+    // publishes 10 more entries and stops, and one byte of the new entry
+    // bundle is changed in the bucket before the replica looks again.
+    run(std::process::Command::new("kill").args(["-STOP", &replica.child.id().to_string()]))?;
+    submit_recording(primary.endpoint(), rest, 2, seen.clone()).await?;
+    let bucket_cp = tokio::task::block_in_place(|| wait_for_bucket(&garage, 1, &verifier, 510))?;
+    assert_eq!(bucket_cp.size, 510);
+    primary.stop()?;
+    let bucket = attestlog_bucket::Bucket::open(&garage.bucket_config(1), &garage.credentials())?;
+    let name = "tile/entries/001.p/254";
+    let good = bucket
+        .get(name, 1 << 24)
+        .await?
+        .context("the bundle")?
+        .bytes;
+    let mut bad = good.to_vec();
+    let last = bad.len() - 1;
+    bad[last] ^= 1;
+    bucket.put(name, bad.into()).await?;
+    run(std::process::Command::new("kill").args(["-CONT", &replica.child.id().to_string()]))?;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let health = loop {
+        let (_, body) = http_get(replica.http, "/healthz")?;
+        let body = String::from_utf8(body)?;
+        if body.contains("failing") {
+            break body;
+        }
+        if Instant::now() > deadline {
+            bail!(
+                "the replica did not report the tampered bundle:\n{body}\n{}",
+                replica.log()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(health.contains("corrupt"), "{health}");
+    let (_, note) = http_get(replica.http, "/checkpoint")?;
+    let (still, _) = Checkpoint::open(&note, ORIGIN, &verifier)?;
+    assert_eq!(still.size, 500, "the tampered tree is not served");
+    let (status, _) = http_get(replica.http, "/tile/entries/001.p/254")?;
+    assert_eq!(status, 404, "no tile beyond the verified tree");
+    // Once the bucket is repaired, the replica takes the checkpoint.
+    bucket.put(name, good).await?;
+    let repaired = tokio::task::block_in_place(|| wait_served(&replica, &verifier, 510))?;
+    assert_eq!(
+        (repaired.size, repaired.root),
+        (bucket_cp.size, bucket_cp.root)
+    );
+    replica.stop()?;
+    Ok(())
+}
+
+fn hex_decode(s: &str) -> anyhow::Result<Vec<u8>> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| Ok(u8::from_str_radix(&s[i..i + 2], 16)?))
+        .collect()
+}

@@ -29,8 +29,11 @@ const WITNESS_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 #[derive(Clone)]
 pub struct LogService {
     state: Arc<LogState>,
-    admission: Arc<AdmissionPool>,
-    sequencer: SequencerHandle,
+    admission: Option<Arc<AdmissionPool>>,
+    /// `None` on a read replica, which refuses `Submit`.
+    sequencer: Option<SequencerHandle>,
+    /// The primary a read replica names when it refuses `Submit`.
+    primary: Option<String>,
     witnessing: bool,
     rate_limit: Option<Arc<KeyRateLimiter>>,
     replicated: Option<Arc<ReplicatedAck>>,
@@ -51,11 +54,27 @@ impl LogService {
     ) -> Self {
         LogService {
             state,
-            admission: Arc::new(admission),
-            sequencer,
+            admission: Some(Arc::new(admission)),
+            sequencer: Some(sequencer),
+            primary: None,
             witnessing,
             rate_limit: rate_limit.map(|l| Arc::new(KeyRateLimiter::new(l))),
             replicated: replicated.map(Arc::new),
+        }
+    }
+
+    /// The service of a read replica of the log at `primary`: the read
+    /// calls over `state`, and `Submit` refused with FAILED_PRECONDITION
+    /// naming the primary.
+    pub fn replica(state: Arc<LogState>, primary: String) -> Self {
+        LogService {
+            state,
+            admission: None,
+            sequencer: None,
+            primary: Some(primary),
+            witnessing: false,
+            rate_limit: None,
+            replicated: None,
         }
     }
 
@@ -94,6 +113,12 @@ impl LogService {
     }
 
     async fn submit(&self, req: pb::SubmitRequest) -> Result<pb::SubmitResponse, ApiError> {
+        let (Some(admission), Some(_)) = (&self.admission, &self.sequencer) else {
+            return Err(ApiError::FailedPrecondition(format!(
+                "this is a read replica of the log at {}; submit there",
+                self.primary.as_deref().unwrap_or("its primary")
+            )));
+        };
         check_len("payload", req.payload.len(), MAX_PAYLOAD_BYTES)?;
         check_len("signature", req.signature.len(), MAX_SIGNATURE_BYTES)?;
         check_len("certificate", req.certificate.len(), MAX_CERTIFICATE_BYTES)?;
@@ -122,7 +147,7 @@ impl LogService {
         // Checked on the admission pool, not on the runtime's workers: a
         // crafted submission must never occupy the threads that serve
         // every other call (docs/SPEC.md §6.6).
-        let admitted = self.admission.admit(submission).await?;
+        let admitted = admission.admit(submission).await?;
         let signer = admitted.signer.clone();
         let charged = self.charge(&signer)?;
         let sequenced = self.sequence(admitted).await;
@@ -166,7 +191,10 @@ impl LogService {
         &self,
         admitted: crate::admission::Admitted,
     ) -> Result<crate::sequencer::Sequenced, ApiError> {
-        let rx = self.sequencer.submit(admitted)?;
+        let sequencer = self.sequencer.as_ref().ok_or_else(|| {
+            ApiError::FailedPrecondition("this read replica does not sequence entries".into())
+        })?;
+        let rx = sequencer.submit(admitted)?;
         rx.await
             .map_err(|_| {
                 ApiError::Sequence(crate::sequencer::SequenceError::Stopped(

@@ -20,6 +20,7 @@ pub mod limits;
 pub mod metrics;
 pub mod publish;
 pub mod rate_limit;
+pub mod replica;
 pub mod restore;
 pub mod search;
 pub mod sequencer;
@@ -30,7 +31,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use attestlog_core::checkpoint::Checkpoint;
-use attestlog_core::note::{KeyType, NoteVerifier as _, SignerKey};
+use attestlog_core::note::{KeyType, NoteVerifier as _, SignerKey, VerifierKey};
 use attestlog_core::tree::tree_root;
 use attestlog_core::Hash;
 use attestlog_proto::v1::log_server::LogServer;
@@ -61,6 +62,9 @@ pub enum ServerError {
     /// The gRPC transport failed.
     #[error("gRPC server: {0}")]
     Transport(#[from] tonic::transport::Error),
+    /// A read replica could not catch up with its bucket.
+    #[error("following the bucket: {0}")]
+    Follow(#[from] replica::FollowError),
 }
 
 /// Opens the log in `store`: for a new store, signs and stores the
@@ -99,57 +103,70 @@ pub fn open_log(
                 note,
             }
         }
-        Some(st) => {
-            let verifier = key.verifier();
-            let (cp, _) = Checkpoint::open(&st.checkpoint, origin, &verifier).map_err(|e| {
-                ServerError::Integrity(format!(
-                    "the stored checkpoint does not verify with key {:08x}: {e}",
-                    verifier.key_id()
-                ))
-            })?;
-            if cp.size != st.size {
-                return Err(ServerError::Integrity(format!(
-                    "stored checkpoint is for size {} but the store holds {} entries",
-                    cp.size, st.size
-                )));
-            }
-            let started = std::time::Instant::now();
-            let mut last_report = started;
-            let recomputed = store.recompute_root(st.size, &mut |done, total| {
-                if last_report.elapsed().as_secs() >= 2 {
-                    last_report = std::time::Instant::now();
-                    tracing::info!(done, total, "recomputing the root from stored entries");
-                }
-            })?;
-            if recomputed != cp.root {
-                return Err(ServerError::Integrity(format!(
-                    "root recomputed from {} stored entries is {recomputed}, \
-                     but the stored checkpoint says {}",
-                    st.size, cp.root
-                )));
-            }
-            let from_hashes = tree_root(store.as_ref(), st.size)?;
-            if from_hashes != cp.root {
-                return Err(ServerError::Integrity(format!(
-                    "root from stored subtree hashes is {from_hashes}, \
-                     but the checkpoint says {}",
-                    cp.root
-                )));
-            }
-            tracing::info!(
-                size = st.size,
-                root = %cp.root,
-                seconds = started.elapsed().as_secs_f64(),
-                "log opened; stored entries match the checkpoint"
-            );
-            Published {
-                size: st.size,
-                root: cp.root,
-                note: st.checkpoint,
-            }
-        }
+        Some(_) => check_stored(store.as_ref(), origin, &key.verifier())?,
     };
     Ok(Arc::new(LogState::new(origin.to_owned(), store, published)))
+}
+
+/// The start-up check of a store that holds a log: its checkpoint is
+/// signed for `origin` by `verifier`, is for the stored size, and its root
+/// is the root recomputed from every stored entry and from the stored
+/// hashes. Returns that checkpoint; refuses on any disagreement. (Used by
+/// [`open_log`] and by read replicas, which have only the verifier key.)
+pub fn check_stored(
+    store: &dyn Store,
+    origin: &str,
+    verifier: &VerifierKey,
+) -> Result<Published, ServerError> {
+    let st = store
+        .state()?
+        .ok_or_else(|| ServerError::Integrity("the store holds no checkpoint".into()))?;
+    let (cp, _) = Checkpoint::open(&st.checkpoint, origin, verifier).map_err(|e| {
+        ServerError::Integrity(format!(
+            "the stored checkpoint does not verify with key {:08x}: {e}",
+            verifier.key_id()
+        ))
+    })?;
+    if cp.size != st.size {
+        return Err(ServerError::Integrity(format!(
+            "stored checkpoint is for size {} but the store holds {} entries",
+            cp.size, st.size
+        )));
+    }
+    let started = std::time::Instant::now();
+    let mut last_report = started;
+    let recomputed = store.recompute_root(st.size, &mut |done, total| {
+        if last_report.elapsed().as_secs() >= 2 {
+            last_report = std::time::Instant::now();
+            tracing::info!(done, total, "recomputing the root from stored entries");
+        }
+    })?;
+    if recomputed != cp.root {
+        return Err(ServerError::Integrity(format!(
+            "root recomputed from {} stored entries is {recomputed}, \
+             but the stored checkpoint says {}",
+            st.size, cp.root
+        )));
+    }
+    let from_hashes = tree_root(store, st.size)?;
+    if from_hashes != cp.root {
+        return Err(ServerError::Integrity(format!(
+            "root from stored subtree hashes is {from_hashes}, \
+             but the checkpoint says {}",
+            cp.root
+        )));
+    }
+    tracing::info!(
+        size = st.size,
+        root = %cp.root,
+        seconds = started.elapsed().as_secs_f64(),
+        "log opened; stored entries match the checkpoint"
+    );
+    Ok(Published {
+        size: st.size,
+        root: cp.root,
+        note: st.checkpoint,
+    })
 }
 
 /// Everything [`serve`] runs: the opened log and how to run it.
@@ -224,18 +241,6 @@ pub async fn serve(
             }
         }
     });
-    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
-        let _ = rx.wait_for(|s| *s).await;
-    };
-
-    let (health_reporter, health_service) = tonic_health::server::health_reporter();
-    health_reporter
-        .set_serving::<LogServer<grpc::LogService>>()
-        .await;
-    let reflection = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(attestlog_proto::v1::FILE_DESCRIPTOR_SET)
-        .build_v1()
-        .map_err(|e| ServerError::Key(format!("reflection descriptor: {e}")))?;
     let service = grpc::LogService::new(
         state.clone(),
         admission::AdmissionPool::new(admission, admission_limits),
@@ -260,16 +265,57 @@ pub async fn serve(
     });
     let witness_task =
         witnessing.map(|w| tokio::spawn(witnessing::run(state.clone(), w, stop_rx.clone())));
+    let grpc_result = serve_api(state, service, grpc, http, http_limits, grpc_tls, stop_rx).await;
+    if let Some(t) = witness_task {
+        let _ = t.await;
+    }
+    // The service (and with it the last sequencer handle) is dropped now;
+    // the sequencer drains its queue and exits.
+    let seq_result = tokio::task::spawn_blocking(move || thread.join())
+        .await
+        .ok()
+        .and_then(|r| r.ok());
+    let _ = publish_stop.send(true);
+    if let Some(t) = publish_task {
+        let _ = t.await;
+    }
+    grpc_result?;
+    match seq_result {
+        Some(Ok(())) => Ok(()),
+        Some(Err(e)) => Err(ServerError::Store(e)),
+        None => Err(ServerError::Integrity(
+            "the sequencer thread panicked".into(),
+        )),
+    }
+}
+
+/// Serves the gRPC API (`service`, with health and reflection) and the
+/// HTTP API over `state` until `stop` turns true; returns when both have
+/// stopped, with the gRPC server's result.
+async fn serve_api(
+    state: Arc<LogState>,
+    service: grpc::LogService,
+    grpc: TcpListener,
+    http: TcpListener,
+    http_limits: attestlog_http::server::ServerLimits,
+    grpc_tls: Option<tonic::transport::Identity>,
+    stop: tokio::sync::watch::Receiver<bool>,
+) -> Result<(), ServerError> {
+    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await;
+    };
+    let (health_reporter, health_service) = tonic_health::server::health_reporter();
+    health_reporter
+        .set_serving::<LogServer<grpc::LogService>>()
+        .await;
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(attestlog_proto::v1::FILE_DESCRIPTOR_SET)
+        .build_v1()
+        .map_err(|e| ServerError::Key(format!("reflection descriptor: {e}")))?;
     let log = LogServer::new(service)
         .max_decoding_message_size(MAX_REQUEST_BYTES)
         .max_encoding_message_size(MAX_RESPONSE_BYTES);
-
-    let http_task = tokio::spawn(http::serve(
-        http,
-        state.clone(),
-        http_limits,
-        stopped(stop_rx.clone()),
-    ));
+    let http_task = tokio::spawn(http::serve(http, state, http_limits, stopped(stop.clone())));
     let mut grpc_server = tonic::transport::Server::builder();
     if let Some(identity) = grpc_tls {
         grpc_server = grpc_server
@@ -294,29 +340,56 @@ pub async fn serve(
                     Ok(s)
                 })
             }),
-            stopped(stop_rx.clone()),
+            stopped(stop),
         )
         .await;
     let _ = http_task.await;
-    if let Some(t) = witness_task {
-        let _ = t.await;
-    }
-    // The service (and with it the last sequencer handle) is dropped now;
-    // the sequencer drains its queue and exits.
-    let seq_result = tokio::task::spawn_blocking(move || thread.join())
-        .await
-        .ok()
-        .and_then(|r| r.ok());
-    let _ = publish_stop.send(true);
-    if let Some(t) = publish_task {
-        let _ = t.await;
-    }
-    grpc_result?;
-    match seq_result {
-        Some(Ok(())) => Ok(()),
-        Some(Err(e)) => Err(ServerError::Store(e)),
-        None => Err(ServerError::Integrity(
-            "the sequencer thread panicked".into(),
-        )),
-    }
+    Ok(grpc_result?)
+}
+
+/// Everything [`serve_replica`] runs.
+pub struct Replica {
+    /// The state from [`replica::open`].
+    pub state: Arc<LogState>,
+    /// The log's verifier key.
+    pub verifier: VerifierKey,
+    /// The bucket to follow and the primary to name.
+    pub config: replica::ReplicaConfig,
+    /// Limits of the HTTP read API's connections (`[http]`).
+    pub http_limits: attestlog_http::server::ServerLimits,
+    /// Serve gRPC over TLS with this certificate and key, if set.
+    pub grpc_tls: Option<tonic::transport::Identity>,
+}
+
+/// Runs a read replica until `shutdown` completes: the read API on
+/// `grpc` and `http`, `Submit` refused with the primary's name, and the
+/// bucket followed in the background (see [`replica`]).
+pub async fn serve_replica(
+    replica: Replica,
+    grpc: TcpListener,
+    http: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
+    let Replica {
+        state,
+        verifier,
+        config,
+        http_limits,
+        grpc_tls,
+    } = replica;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stop_tx.send(true);
+    });
+    let service = grpc::LogService::replica(state.clone(), config.primary.clone());
+    let follow = tokio::spawn(replica::follow(
+        state.clone(),
+        config,
+        verifier,
+        stop_rx.clone(),
+    ));
+    let result = serve_api(state, service, grpc, http, http_limits, grpc_tls, stop_rx).await;
+    let _ = follow.await;
+    result
 }

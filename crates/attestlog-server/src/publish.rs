@@ -248,9 +248,15 @@ impl BucketProgress {
         q.iter().find(|(s, _)| *s > published).map(|(_, t)| *t)
     }
 
+    /// Marks the bucket as in use (publisher or read replica), so that
+    /// `/healthz` reports on it.
+    pub(crate) fn activate(&self) {
+        self.active.store(true, Ordering::Relaxed);
+    }
+
     /// Records that the bucket holds `size`; returns the longest time a
     /// checkpoint now published waited since it was signed.
-    fn advanced(&self, size: u64) -> Option<Duration> {
+    pub(crate) fn advanced(&self, size: u64) -> Option<Duration> {
         let mut oldest = None;
         {
             let mut q = self.signed.lock().unwrap_or_else(|p| p.into_inner());
@@ -264,7 +270,7 @@ impl BucketProgress {
         oldest.map(|t| t.elapsed())
     }
 
-    fn set_failure(&self, why: Option<String>) {
+    pub(crate) fn set_failure(&self, why: Option<String>) {
         let mut f = self.failure.lock().unwrap_or_else(|p| p.into_inner());
         match why {
             None => *f = None,
@@ -292,7 +298,7 @@ pub async fn run(
     verifier: VerifierKey,
     mut stop: watch::Receiver<bool>,
 ) {
-    state.bucket.active.store(true, Ordering::Relaxed);
+    state.bucket.activate();
     let mut signed = state.subscribe_signed();
     let mut witnessed = state.subscribe_witnessed();
     let mut in_bucket: Option<InBucket> = None;

@@ -348,9 +348,9 @@ fn sync_dir(dir: &Path) -> Result<(), RestoreError> {
 }
 
 /// Reads objects, counting the bytes.
-struct Reader<'a> {
-    bucket: &'a Bucket,
-    bytes_read: u64,
+pub(crate) struct Reader<'a> {
+    pub(crate) bucket: &'a Bucket,
+    pub(crate) bytes_read: u64,
 }
 
 impl Reader<'_> {
@@ -401,7 +401,7 @@ impl Reader<'_> {
 }
 
 /// Reads the bucket's checkpoint and verifies it: (checkpoint, note bytes).
-async fn read_checkpoint(
+pub(crate) async fn read_checkpoint(
     reader: &mut Reader<'_>,
     origin: &str,
     verifier: &VerifierKey,
@@ -452,13 +452,50 @@ async fn build(
     options: &RestoreOptions,
     progress: &mut (impl FnMut(u64, u64) + Send),
 ) -> Result<usize, RestoreError> {
-    let store = Arc::new(RocksStore::open(staging)?);
+    let store: Arc<dyn Store> = Arc::new(RocksStore::open(staging)?);
+    if cp.size == 0 {
+        // The empty tree: its checkpoint is all the store holds.
+        if cp.root != Hash::EMPTY_ROOT {
+            return Err(RestoreError::NotConsistent {
+                size: 0,
+                reason: format!(
+                    "the checkpoint is for size 0 but its root is {}, not the empty tree's",
+                    cp.root
+                ),
+            });
+        }
+        store.append(&AppendBatch {
+            old_size: 0,
+            checkpoint: note.to_vec(),
+            ..AppendBatch::default()
+        })?;
+        return Ok(0);
+    }
+    append_from_bucket(reader, &store, 0, cp, note, options, progress).await
+}
+
+/// Appends to `store`, which holds the first `from` entries of the
+/// bucket's tree, the entries `from..cp.size`, chunk by chunk, each
+/// checked against the checkpoint before it is written (steps 4.1 to 4.5
+/// of the module docs; the store's checkpoint is `note` from the first
+/// chunk on). Restore and read replicas (`crate::replica`) both append
+/// this way. Returns the number of certificates written.
+pub(crate) async fn append_from_bucket(
+    reader: &mut Reader<'_>,
+    store: &Arc<dyn Store>,
+    from: u64,
+    cp: &Checkpoint,
+    note: &[u8],
+    options: &RestoreOptions,
+    progress: &mut (impl FnMut(u64, u64) + Send),
+) -> Result<usize, RestoreError> {
     let size = cp.size;
-    let bundles = size.div_ceil(u64::from(TILE_WIDTH));
+    let width = u64::from(TILE_WIDTH);
+    let bundles = size.div_ceil(width);
     let per_chunk = options.bundles_per_chunk.max(1) as u64;
     let mut known_signers: HashSet<Vec<u8>> = HashSet::new();
-    let mut done = 0u64;
-    let mut next = 0u64;
+    let mut done = from;
+    let mut next = from / width;
     let mut last_report = Instant::now();
     while next < bundles {
         // 4.1: the chunk's bundles and level-0 tiles.
@@ -508,7 +545,7 @@ async fn build(
         // 4.3: the root at the chunk's end against the checkpoint's.
         check_consistent(reader, cp, end, &chunk.appended.root, level0).await?;
 
-        // 4.4: certificates of new signers.
+        // 4.4: certificates of the signers not read yet in this call.
         let new_signers: Vec<(Vec<u8>, u64)> = chunk
             .signers
             .into_iter()
@@ -535,31 +572,17 @@ async fn build(
             progress(done, size);
         }
     }
-    if size == 0 {
-        // The empty tree: its checkpoint is all the store holds.
-        if cp.root != Hash::EMPTY_ROOT {
-            return Err(RestoreError::NotConsistent {
-                size: 0,
-                reason: format!(
-                    "the checkpoint is for size 0 but its root is {}, not the empty tree's",
-                    cp.root
-                ),
-            });
-        }
-        store.append(&AppendBatch {
-            old_size: 0,
-            checkpoint: note.to_vec(),
-            ..AppendBatch::default()
-        })?;
-    }
     Ok(known_signers.len())
 }
 
 /// Decodes a chunk's bundles into entries with their index keys, checks
 /// each level-0 tile against the bundle's leaf hashes, and computes the
 /// subtree hashes appending them to the tree of `start` leaves completes.
+/// The first bundle may begin before `start` (a replica holding part of
+/// it): its earlier entries are checked against the tile but not
+/// appended again.
 fn decode_chunk(
-    store: &RocksStore,
+    store: &dyn Store,
     start: u64,
     fetched: Vec<Fetched>,
 ) -> Result<Chunk, RestoreError> {
@@ -575,9 +598,13 @@ fn decode_chunk(
         };
         let parsed =
             parse_entry_bundle(&f.bundle, f.tile.width).map_err(|e| corrupt(e.to_string()))?;
-        let first = leaves.len();
-        for bytes in parsed {
-            let index = start + leaves.len() as u64;
+        let mut tile_leaves = Vec::with_capacity(parsed.len());
+        for (i, bytes) in parsed.into_iter().enumerate() {
+            let index = f.tile.index * u64::from(TILE_WIDTH) + i as u64;
+            tile_leaves.push(leaf_hash(bytes));
+            if index < start {
+                continue;
+            }
             let keys = attestlog_attest::leaf_keys(bytes).map_err(|e| {
                 corrupt(format!("entry {index} is not a leaf this log writes: {e}"))
             })?;
@@ -585,20 +612,21 @@ fn decode_chunk(
             if seen.insert(primary.clone()) {
                 signers.push((primary, index));
             }
-            leaves.push(leaf_hash(bytes));
             entries.push(NewEntry {
                 bytes: bytes.to_vec(),
                 dedup_key: Hash(keys.dedup_key),
                 index_keys: store_index_keys(&keys.index),
             });
         }
-        let want: Vec<u8> = leaves[first..].iter().flat_map(|h| h.0).collect();
+        let want: Vec<u8> = tile_leaves.iter().flat_map(|h| h.0).collect();
         if f.hashes[..] != want[..] {
             return Err(RestoreError::Corrupt {
                 object: layout::hash_tile(&f.tile),
                 reason: format!("it does not hold the leaf hashes of the entries of {bundle_name}"),
             });
         }
+        let first_new = start.saturating_sub(f.tile.index * u64::from(TILE_WIDTH)) as usize;
+        leaves.extend_from_slice(&tile_leaves[first_new.min(tile_leaves.len())..]);
     }
     let appended = append_leaves(store, start, &leaves)?;
     Ok(Chunk {

@@ -70,11 +70,16 @@ enum Command {
         /// The signer key file.
         key_file: PathBuf,
     },
-    /// Run the log.
+    /// Run the log, or a read replica of it.
     ///
     /// Settings come from --config (TOML; see deploy/log.toml), then from
     /// these flags. Stops cleanly on SIGTERM or Ctrl-C, finishing the batch
     /// in flight; SIGHUP rereads the admission keyring.
+    ///
+    /// A read replica follows the log's bucket and serves proofs, entries,
+    /// search and tiles from its own data directory:
+    ///   attestlog-server serve --config replica.toml --replica-of-bucket \
+    ///       --primary https://log.example.org:7300 --log-key "$(cat log.vkey)"
     #[command(verbatim_doc_comment)]
     Serve(Box<ServeArgs>),
     /// Rebuild the data directory from the log's bucket.
@@ -140,6 +145,31 @@ struct ServeArgs {
     /// (`grpc=<addr>` and `http=<addr>` lines); useful with port 0.
     #[arg(long)]
     ready_file: Option<PathBuf>,
+    /// Run as a read replica (see below).
+    #[command(flatten)]
+    replica: ReplicaArgs,
+}
+
+/// Flags of a read replica.
+#[derive(Args)]
+struct ReplicaArgs {
+    /// Run as a read replica of the log whose bucket [object_store] names:
+    /// catch up with the bucket (verifying the log's signature on its
+    /// checkpoint and every entry against it), then serve the read API
+    /// from the local data directory and follow the bucket. Submit is
+    /// refused, naming --primary. No signer key is needed.
+    #[arg(long, requires = "primary")]
+    replica_of_bucket: bool,
+    /// The primary log's gRPC URL, named when a replica refuses Submit.
+    #[arg(long, value_name = "URL")]
+    primary: Option<String>,
+    /// A replica's log verifier key (<origin>+<id>+<key>), instead of the
+    /// key_file's.
+    #[arg(long, value_name = "VKEY")]
+    log_key: Option<String>,
+    /// Milliseconds between a replica's looks at the bucket.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(10..=3_600_000))]
+    follow_interval_ms: u64,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -171,13 +201,18 @@ fn main() -> anyhow::Result<()> {
                 config,
                 overrides,
                 ready_file,
+                replica,
             } = *args;
             let c = Config::resolve(config.as_deref(), overrides)?;
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()
                 .context("starting the async runtime")?;
-            runtime.block_on(serve(c, ready_file))
+            if replica.replica_of_bucket {
+                runtime.block_on(serve_replica(c, replica, ready_file))
+            } else {
+                runtime.block_on(serve(c, ready_file))
+            }
         }
         Command::Restore(args) => restore(args),
     }
@@ -208,19 +243,13 @@ fn restore(args: RestoreArgs) -> anyhow::Result<()> {
     if let Some(url) = &from_bucket {
         attestlog_server::cli::set_bucket_location(&mut location, url)?;
     }
-    let verifier = match &log_key {
-        Some(k) => VerifierKey::parse(k.trim()).context("--log-key is not a verifier key")?,
-        None => key_file::read(&c.key_file)
-            .context("reading the log key (or give its verifier key with --log-key)")?
-            .verifier(),
-    };
+    let verifier = log_verifier(log_key.as_deref(), &c.key_file)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")?;
     runtime.block_on(async {
-        let credentials = attestlog_bucket::Credentials::load(&location)?;
-        let bucket = attestlog_bucket::Bucket::open(&location, &credentials)?;
+        let bucket = open_bucket(&location)?;
         tracing::info!(
             bucket = bucket.describe(),
             data_dir = %c.data_dir.display(),
@@ -260,6 +289,132 @@ fn restore(args: RestoreArgs) -> anyhow::Result<()> {
     })
 }
 
+/// The log's verifier key: `log_key` (a verifier key string) if given,
+/// else that of the signer key in `key_file`.
+fn log_verifier(log_key: Option<&str>, key_file: &std::path::Path) -> anyhow::Result<VerifierKey> {
+    match log_key {
+        Some(k) => VerifierKey::parse(k.trim()).context("--log-key is not a verifier key"),
+        None => Ok(key_file::read(key_file)
+            .context("reading the log key (or give its verifier key with --log-key)")?
+            .verifier()),
+    }
+}
+
+/// An S3 client for `location`, with its credentials.
+fn open_bucket(
+    location: &attestlog_bucket::BucketConfig,
+) -> anyhow::Result<attestlog_bucket::Bucket> {
+    let credentials = attestlog_bucket::Credentials::load(location)?;
+    Ok(attestlog_bucket::Bucket::open(location, &credentials)?)
+}
+
+/// Opens the data directory's store, with the upper tree levels cached.
+fn open_store(c: &Config) -> anyhow::Result<Arc<CachedStore<RocksStore>>> {
+    std::fs::create_dir_all(&c.data_dir)
+        .with_context(|| format!("creating {}", c.data_dir.display()))?;
+    let rocks = RocksStore::open(&c.data_dir)
+        .with_context(|| format!("opening the store in {}", c.data_dir.display()))?;
+    let store = Arc::new(
+        CachedStore::new(rocks, c.hash_cache_mib << 20)
+            .context("reading the tree's upper levels into memory")?,
+    );
+    tracing::info!(
+        from_level = store.min_cached_level(),
+        budget_mib = c.hash_cache_mib,
+        "tree hash cache filled"
+    );
+    Ok(store)
+}
+
+/// The gRPC TLS identity of `[tls]`, if set.
+fn grpc_identity(c: &Config) -> anyhow::Result<Option<tonic::transport::Identity>> {
+    Ok(match (&c.tls.cert_file, &c.tls.key_file) {
+        (Some(cert), Some(key)) => {
+            let read = |p: &PathBuf| {
+                std::fs::read(p).with_context(|| format!("reading TLS file {}", p.display()))
+            };
+            Some(tonic::transport::Identity::from_pem(
+                read(cert)?,
+                read(key)?,
+            ))
+        }
+        _ => None,
+    })
+}
+
+/// Binds the configured gRPC and HTTP addresses and writes the ready file.
+async fn bind(
+    c: &Config,
+    ready_file: Option<&std::path::Path>,
+) -> anyhow::Result<(tokio::net::TcpListener, tokio::net::TcpListener)> {
+    let grpc = tokio::net::TcpListener::bind(c.grpc_listen)
+        .await
+        .with_context(|| format!("binding gRPC on {}", c.grpc_listen))?;
+    let http = tokio::net::TcpListener::bind(c.http_listen)
+        .await
+        .with_context(|| format!("binding HTTP on {}", c.http_listen))?;
+    if let Some(path) = ready_file {
+        let addresses = [("grpc", grpc.local_addr()?), ("http", http.local_addr()?)];
+        attestlog_service::ready_file::write(path, &addresses)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok((grpc, http))
+}
+
+/// `serve --replica-of-bucket`: follow [object_store]'s bucket and serve
+/// the read API.
+async fn serve_replica(
+    c: Config,
+    replica: ReplicaArgs,
+    ready_file: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    let location = c.object_store.clone().context(
+        "--replica-of-bucket follows the bucket of [object_store]; the configuration has none",
+    )?;
+    let verifier = log_verifier(replica.log_key.as_deref(), &c.key_file)?;
+    let primary = replica
+        .primary
+        .clone()
+        .context("--replica-of-bucket needs --primary, the log publishers submit to")?;
+    let bucket = open_bucket(&location)?;
+    let store = open_store(&c)?;
+    tracing::info!(
+        bucket = bucket.describe(),
+        "catching up with the bucket before serving"
+    );
+    let state = attestlog_server::replica::open(store, &bucket, &c.origin, &verifier).await?;
+    let grpc_tls = grpc_identity(&c)?;
+    let (grpc, http) = bind(&c, ready_file.as_deref()).await?;
+    tracing::info!(
+        origin = %c.origin,
+        primary = %primary,
+        bucket = bucket.describe(),
+        grpc = %grpc.local_addr()?,
+        http = %http.local_addr()?,
+        size = state.current().size,
+        "attestlog read replica serving"
+    );
+    let stop = shutdown_signal();
+    let replica = attestlog_server::Replica {
+        state,
+        verifier,
+        config: attestlog_server::replica::ReplicaConfig {
+            bucket,
+            primary,
+            interval: std::time::Duration::from_millis(replica.follow_interval_ms),
+        },
+        http_limits: c.http.limits(),
+        grpc_tls,
+    };
+    attestlog_server::serve_replica(replica, grpc, http, async {
+        stop.await;
+        tracing::info!("shutting down");
+    })
+    .await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
 async fn serve(c: Config, ready_file: Option<PathBuf>) -> anyhow::Result<()> {
     let key = key_file::read(&c.key_file).with_context(|| {
         format!(
@@ -285,38 +440,10 @@ async fn serve(c: Config, ready_file: Option<PathBuf>) -> anyhow::Result<()> {
             ))
         }
     };
-    std::fs::create_dir_all(&c.data_dir)
-        .with_context(|| format!("creating {}", c.data_dir.display()))?;
-    let rocks = RocksStore::open(&c.data_dir)
-        .with_context(|| format!("opening the store in {}", c.data_dir.display()))?;
-    let store = Arc::new(
-        CachedStore::new(rocks, c.hash_cache_mib << 20)
-            .context("reading the tree's upper levels into memory")?,
-    );
-    tracing::info!(
-        from_level = store.min_cached_level(),
-        budget_mib = c.hash_cache_mib,
-        "tree hash cache filled"
-    );
-    let grpc_tls = match (&c.tls.cert_file, &c.tls.key_file) {
-        (Some(cert), Some(key)) => {
-            let read = |p: &PathBuf| {
-                std::fs::read(p).with_context(|| format!("reading TLS file {}", p.display()))
-            };
-            Some(tonic::transport::Identity::from_pem(
-                read(cert)?,
-                read(key)?,
-            ))
-        }
-        _ => None,
-    };
+    let store = open_store(&c)?;
+    let grpc_tls = grpc_identity(&c)?;
     let state = attestlog_server::open_log(store, &c.origin, &key)?;
-    let grpc = tokio::net::TcpListener::bind(c.grpc_listen)
-        .await
-        .with_context(|| format!("binding gRPC on {}", c.grpc_listen))?;
-    let http = tokio::net::TcpListener::bind(c.http_listen)
-        .await
-        .with_context(|| format!("binding HTTP on {}", c.http_listen))?;
+    let (grpc, http) = bind(&c, ready_file.as_deref()).await?;
     tracing::info!(
         origin = %c.origin,
         key_id = format_args!("{:08x}", key.verifier().key_id()),
@@ -328,11 +455,6 @@ async fn serve(c: Config, ready_file: Option<PathBuf>) -> anyhow::Result<()> {
         policy = ?c.admission.policy,
         "attestlog log serving"
     );
-    if let Some(path) = ready_file {
-        let addresses = [("grpc", grpc.local_addr()?), ("http", http.local_addr()?)];
-        attestlog_service::ready_file::write(&path, &addresses)
-            .with_context(|| format!("writing {}", path.display()))?;
-    }
     let reload = admission.clone();
     tokio::spawn(async move {
         let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
@@ -377,8 +499,7 @@ async fn serve(c: Config, ready_file: Option<PathBuf>) -> anyhow::Result<()> {
     let publish = match &c.object_store {
         None => None,
         Some(o) => {
-            let credentials = attestlog_bucket::Credentials::load(o)?;
-            let bucket = attestlog_bucket::Bucket::open(o, &credentials)?;
+            let bucket = open_bucket(o)?;
             tracing::info!(bucket = bucket.describe(), ack = ?c.publish.ack, "publishing to an object store");
             Some(attestlog_server::publish::PublishConfig {
                 bucket,
