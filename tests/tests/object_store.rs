@@ -139,7 +139,7 @@ fn web_tiles(garage: &GarageCluster, node: usize) -> anyhow::Result<TileFetcher>
         handle,
         Duration::from_secs(10),
     )
-    .with_host(&garage.web_host()))
+    .with_host(garage.web_host()))
 }
 
 /// Checks the whole bucket through `node`'s website endpoint against the
@@ -231,7 +231,7 @@ async fn publishing_under_load_survives_a_garage_node_and_agrees_with_go() -> an
     // Go's x/mod reads the same tree through Garage's website endpoint.
     let out = go_bucketcheck(
         &format!("http://{}", garage.web_addr(2)),
-        &garage.web_host(),
+        garage.web_host(),
         &vkey,
     )?;
     let root_b64 = base64_root(&cp.root);
