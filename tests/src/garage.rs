@@ -389,6 +389,7 @@ api_bind_addr = "{admin}"
             prefix: String::new(),
             credentials_file: None,
             timeout_ms: attestlog_bucket::config::DEFAULT_TIMEOUT.as_millis() as u64,
+            conditional_put: false,
         }
     }
 

@@ -618,6 +618,26 @@ async fn a_replica_follows_serves_proofs_refuses_submit_and_tampering() -> anyho
         "the entry found is the one with that digest"
     );
 
+    let fingerprint = attestlog_attest::parse_stored(&m.cert)?
+        .fingerprint()
+        .as_bytes()
+        .to_vec();
+    let cert = to_replica
+        .get_certificate(pb::GetCertificateRequest {
+            fingerprint: fingerprint.clone(),
+        })
+        .await?
+        .into_inner();
+    let served = attestlog_attest::parse_stored(&cert.data)?;
+    assert_eq!(served.fingerprint().as_bytes(), &fingerprint[..]);
+    // The HTTP tiles are the primary's.
+    for path in ["/tile/0/001.p/244", "/tile/entries/000", "/tile/1/000.p/1"] {
+        let (status, from_replica) = http_get(replica.http, path)?;
+        let (_, from_primary) = http_get(primary.http, path)?;
+        assert_eq!(status, 200, "{path}");
+        assert_eq!(from_replica, from_primary, "{path}");
+    }
+
     // Tampering behind its back: the replica is paused, the primary
     // publishes 10 more entries and stops, and one byte of the new entry
     // bundle is changed in the bucket before the replica looks again.

@@ -7,7 +7,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use object_store::path::Path as ObjectPath;
 use object_store::{
-    BackoffConfig, GetOptions, ObjectStore, ObjectStoreExt as _, PutPayload, RetryConfig,
+    BackoffConfig, GetOptions, ObjectStore, PutMode, PutOptions, PutPayload, RetryConfig,
+    UpdateVersion,
 };
 
 use crate::config::{BucketConfig, Credentials};
@@ -39,6 +40,13 @@ pub enum BucketError {
         /// The limit.
         timeout: Duration,
     },
+    /// A conditional write found another version of the object than the
+    /// one expected: someone else wrote it.
+    #[error("PUT {name}: the object changed since it was last read or written (another writer?)")]
+    Changed {
+        /// The object.
+        name: String,
+    },
     /// The store answered with an error.
     #[error("{operation} {name}: {source}")]
     Store {
@@ -67,6 +75,7 @@ pub struct Bucket {
     prefix: String,
     timeout: Duration,
     describe: String,
+    conditional: bool,
 }
 
 impl Bucket {
@@ -75,7 +84,13 @@ impl Bucket {
     pub fn open(config: &BucketConfig, credentials: &Credentials) -> Result<Bucket, BucketError> {
         config.validate()?;
         let timeout = config.timeout();
+        let conditional = if config.conditional_put {
+            object_store::aws::S3ConditionalPut::ETagMatch
+        } else {
+            object_store::aws::S3ConditionalPut::Disabled
+        };
         let store = object_store::aws::AmazonS3Builder::new()
+            .with_conditional_put(conditional)
             .with_endpoint(&config.endpoint)
             .with_allow_http(config.endpoint.starts_with("http://"))
             .with_bucket_name(&config.bucket)
@@ -100,6 +115,7 @@ impl Bucket {
             prefix: config.prefix.clone(),
             timeout,
             describe: config.describe(),
+            conditional: config.conditional_put,
         })
     }
 
@@ -111,7 +127,21 @@ impl Bucket {
             prefix: prefix.to_owned(),
             timeout,
             describe: format!("object store with prefix {prefix:?}"),
+            conditional: false,
         }
+    }
+
+    /// This bucket, with conditional writes ([`Bucket::put_if`]) on: only
+    /// for a store that honours them (see
+    /// [`BucketConfig::conditional_put`]).
+    pub fn with_conditional_put(mut self, on: bool) -> Bucket {
+        self.conditional = on;
+        self
+    }
+
+    /// Whether [`Bucket::put_if`] writes conditionally.
+    pub fn conditional_put(&self) -> bool {
+        self.conditional
     }
 
     /// Where the bucket is, for messages.
@@ -179,10 +209,52 @@ impl Bucket {
 
     /// Writes object `name` (replacing it).
     pub async fn put(&self, name: &str, bytes: Bytes) -> Result<(), BucketError> {
+        self.write(name, bytes, PutMode::Overwrite)
+            .await
+            .map(|_| ())
+    }
+
+    /// Writes object `name` only if it is still the version with entity
+    /// tag `expected` (`None`: only if it does not exist), failing with
+    /// [`BucketError::Changed`] otherwise; returns the new entity tag.
+    /// Without conditional writes it writes unconditionally (the caller
+    /// checks the current object first).
+    pub async fn put_if(
+        &self,
+        name: &str,
+        bytes: Bytes,
+        expected: Option<&str>,
+    ) -> Result<Option<String>, BucketError> {
+        let mode = match (self.conditional, expected) {
+            (false, _) => PutMode::Overwrite,
+            (true, None) => PutMode::Create,
+            (true, Some(e_tag)) => PutMode::Update(UpdateVersion {
+                e_tag: Some(e_tag.to_owned()),
+                version: None,
+            }),
+        };
+        self.write(name, bytes, mode).await
+    }
+
+    /// One PUT with `mode`, bounded in time; the new entity tag.
+    async fn write(
+        &self,
+        name: &str,
+        bytes: Bytes,
+        mode: PutMode,
+    ) -> Result<Option<String>, BucketError> {
         let path = self.path(name);
-        let write = self.store.put(&path, PutPayload::from_bytes(bytes));
+        let write =
+            self.store
+                .put_opts(&path, PutPayload::from_bytes(bytes), PutOptions::from(mode));
         match tokio::time::timeout(self.timeout, write).await {
-            Ok(Ok(_)) => Ok(()),
+            Ok(Ok(r)) => Ok(r.e_tag),
+            Ok(Err(
+                object_store::Error::Precondition { .. }
+                | object_store::Error::AlreadyExists { .. },
+            )) => Err(BucketError::Changed {
+                name: name.to_owned(),
+            }),
             Ok(Err(source)) => Err(BucketError::Store {
                 operation: "PUT",
                 name: name.to_owned(),
@@ -225,5 +297,41 @@ mod tests {
         let other = Bucket::from_store(mem, "", Duration::from_secs(5));
         assert!(other.get("checkpoint", 10).await.unwrap().is_none());
         assert!(other.get("logs/a/checkpoint", 10).await.unwrap().is_some());
+    }
+
+    #[tokio::test]
+    async fn conditional_writes_refuse_a_changed_object() {
+        let mem = Arc::new(InMemory::new());
+        let bucket =
+            Bucket::from_store(mem.clone(), "", Duration::from_secs(5)).with_conditional_put(true);
+        let first = bucket
+            .put_if("checkpoint", Bytes::from_static(b"1"), None)
+            .await
+            .unwrap();
+        // Create when it exists: refused.
+        assert!(matches!(
+            bucket
+                .put_if("checkpoint", Bytes::from_static(b"x"), None)
+                .await,
+            Err(BucketError::Changed { .. })
+        ));
+        let second = bucket
+            .put_if("checkpoint", Bytes::from_static(b"2"), first.as_deref())
+            .await
+            .unwrap();
+        // Another writer replaces it; the stale tag is refused.
+        let other = Bucket::from_store(mem, "", Duration::from_secs(5));
+        other
+            .put("checkpoint", Bytes::from_static(b"3"))
+            .await
+            .unwrap();
+        assert!(matches!(
+            bucket
+                .put_if("checkpoint", Bytes::from_static(b"4"), second.as_deref())
+                .await,
+            Err(BucketError::Changed { .. })
+        ));
+        let now = bucket.get("checkpoint", 10).await.unwrap().unwrap();
+        assert_eq!(&now.bytes[..], b"3");
     }
 }

@@ -28,6 +28,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 /// prefix = "logs/main"                 # optional; objects go under it
 /// credentials_file = "/etc/attestlog/s3.toml"  # optional; else AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY
 /// timeout_ms = 10000                   # per request and per object body
+/// conditional_put = false              # true where the store honours If-Match / If-None-Match on PUT
 /// ```
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -50,6 +51,13 @@ pub struct BucketConfig {
     /// Milliseconds per request and per object body.
     #[serde(default = "default_timeout_ms")]
     pub timeout_ms: u64,
+    /// Whether the store honours `If-Match` and `If-None-Match` on PUT
+    /// (AWS S3, MinIO, Cloudflare R2 do; Garage 2.5 does not): the
+    /// checkpoint is then replaced only if it is still the object the
+    /// writer last read or wrote. Without it the writer reads the object
+    /// and checks it before each write instead.
+    #[serde(default)]
+    pub conditional_put: bool,
 }
 
 fn default_region() -> String {

@@ -77,17 +77,7 @@ pub fn open_log(
     origin: &str,
     key: &SignerKey,
 ) -> Result<Arc<LogState>, ServerError> {
-    if key.key_type() != KeyType::Ed25519 {
-        return Err(ServerError::Key(
-            "the log key must be an Ed25519 (0x01) note key".into(),
-        ));
-    }
-    if key.name() != origin {
-        return Err(ServerError::Key(format!(
-            "the key is named {:?} but the origin is {origin:?}; they must match",
-            key.name()
-        )));
-    }
+    check_log_key(&key.verifier(), origin).map_err(ServerError::Key)?;
     let published = match store.state()? {
         None => {
             let note = sequencer::sign_checkpoint(key, origin, 0, Hash::EMPTY_ROOT);
@@ -106,6 +96,22 @@ pub fn open_log(
         Some(_) => check_stored(store.as_ref(), origin, &key.verifier())?,
     };
     Ok(Arc::new(LogState::new(origin.to_owned(), store, published)))
+}
+
+/// A log's checkpoint key is an Ed25519 note key named after its origin;
+/// why not, if it is not. (The log, restore and replicas check the key
+/// they are given with it.)
+pub fn check_log_key(key: &VerifierKey, origin: &str) -> Result<(), String> {
+    if key.key_type() != KeyType::Ed25519 {
+        return Err("the log key must be an Ed25519 (0x01) note key".into());
+    }
+    if key.name() != origin {
+        return Err(format!(
+            "the key is named {:?} but the origin is {origin:?}; they must match",
+            key.name()
+        ));
+    }
+    Ok(())
 }
 
 /// The start-up check of a store that holds a log: its checkpoint is

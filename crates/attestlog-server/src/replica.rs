@@ -159,6 +159,7 @@ pub async fn open(
     origin: &str,
     verifier: &VerifierKey,
 ) -> Result<Arc<LogState>, crate::ServerError> {
+    crate::check_log_key(verifier, origin).map_err(crate::ServerError::Key)?;
     let mut progress = |done, total| {
         tracing::info!(done, total, "catching up with the bucket before serving");
     };

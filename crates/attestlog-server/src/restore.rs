@@ -56,7 +56,7 @@ use attestlog_bucket::layout::{
 };
 use attestlog_bucket::{Bucket, BucketError};
 use attestlog_core::checkpoint::{Checkpoint, CheckpointError};
-use attestlog_core::note::{KeyType, NoteVerifier as _, VerifierKey};
+use attestlog_core::note::VerifierKey;
 use attestlog_core::proof::{prove_consistency, verify_consistency};
 use attestlog_core::tile::{
     parse_entry_bundle, read_tile, Tile, TileHashReader, TileSource, TILE_WIDTH,
@@ -287,21 +287,9 @@ pub fn staging_dir(data_dir: &Path) -> Result<PathBuf, RestoreError> {
     Ok(data_dir.with_file_name(staging))
 }
 
-/// The log's checkpoint key is an Ed25519 note key named after its origin
-/// (as `open_log` requires of the signer key).
+/// The log's checkpoint key must be this origin's ([`crate::check_log_key`]).
 fn check_key(origin: &str, verifier: &VerifierKey) -> Result<(), RestoreError> {
-    if verifier.key_type() != KeyType::Ed25519 {
-        return Err(RestoreError::LogKey(
-            "the log key must be an Ed25519 (0x01) note key".into(),
-        ));
-    }
-    if verifier.name() != origin {
-        return Err(RestoreError::LogKey(format!(
-            "the key is named {:?} but the origin is {origin:?}; they must match",
-            verifier.name()
-        )));
-    }
-    Ok(())
+    crate::check_log_key(verifier, origin).map_err(RestoreError::LogKey)
 }
 
 /// Refuses a data directory that exists and is not an empty directory.
