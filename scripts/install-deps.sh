@@ -1,8 +1,17 @@
 #!/usr/bin/env bash
 # Installs what building and testing attestlog needs on Debian, if missing:
 # Debian packages (apt-get, as root or with sudo) and Rust components.
-# Called by scripts/test.sh and deploy/local/up.sh; safe to run repeatedly.
+# Called by scripts/test.sh (with --tests: also what only the tests need)
+# and deploy/local/up.sh; safe to run repeatedly.
 set -euo pipefail
+
+FOR_TESTS=0
+for arg in "$@"; do
+    case "$arg" in
+        --tests) FOR_TESTS=1 ;;
+        *) echo "install-deps.sh: unknown argument $arg (only --tests)" >&2; exit 2 ;;
+    esac
+done
 
 # Debian packages and why:
 #   golang-go, golang-golang-x-mod-dev  the Go sumdb tlog/note cross-check
@@ -49,7 +58,8 @@ if command -v rustup >/dev/null 2>&1; then
     fi
 fi
 
-# Garage: built once, in release mode (10.5 min on 2 cores; the build
+# Garage (with --tests only: running the log needs no object store):
+# built once, in release mode (10.5 min on 2 cores; the build
 # directory, 0.8 GB, is deleted afterwards; the binary is 56 MB). ATTESTLOG_GARAGE overrides the binary
 # the tests use, but this installs the one they look for by default.
 GARAGE_VERSION=2.5.0
@@ -57,7 +67,7 @@ GARAGE_ROOT="$HOME/.cache/attestlog-garage"
 GARAGE="$GARAGE_ROOT/bin/garage"
 # `garage --version` prints e.g. "garage cargo:2.5.0 [features: ...]".
 garage_version=$("$GARAGE" --version 2>/dev/null || true)
-if ! [[ "$garage_version" =~ (^|[^0-9.])${GARAGE_VERSION//./\\.}([^0-9.]|$) ]]; then
+if ((FOR_TESTS)) && ! [[ "$garage_version" =~ (^|[^0-9.])${GARAGE_VERSION//./\\.}([^0-9.]|$) ]]; then
     if [ -x "$GARAGE" ]; then
         why="$GARAGE is not version $GARAGE_VERSION"
     else
