@@ -40,12 +40,20 @@ pub fn signed_request(m: &mut Maintainer, name: &str, seed: u64) -> pb::SubmitRe
 /// 100,000) and writes `dir/log.policy`, a C2SP tlog-policy trusting it
 /// with no witnesses. Returns the server and the policy's path.
 pub fn start_bulk_log(dir: &Path, origin: &str) -> anyhow::Result<(LogServer, PathBuf)> {
+    start_bulk_log_with(dir, origin, &[])
+}
+
+/// [`start_bulk_log`] with more flags for `attestlog-server serve`, e.g.
+/// `--config` with an `[object_store]` to publish to.
+pub fn start_bulk_log_with(
+    dir: &Path,
+    origin: &str,
+    extra: &[&str],
+) -> anyhow::Result<(LogServer, PathBuf)> {
     let vkey = log_keygen(dir, origin)?;
-    let server = LogServer::start(
-        dir,
-        origin,
-        &["--queue-limit", "100000", "--per-key-per-minute", "0"],
-    )?;
+    let mut flags = vec!["--queue-limit", "100000", "--per-key-per-minute", "0"];
+    flags.extend_from_slice(extra);
+    let server = LogServer::start(dir, origin, &flags)?;
     let policy = dir.join("log.policy");
     std::fs::write(&policy, format!("log {vkey}\nquorum none\n"))?;
     Ok((server, policy))
