@@ -95,7 +95,10 @@ impl Sampler {
         let thread = std::thread::spawn(move || {
             let mut samples: Vec<Sample> = Vec::new();
             let mut next = Instant::now();
-            while !stopped.load(Ordering::Relaxed) {
+            // One more look after the stop, so the last sample is the state
+            // at `finish`.
+            loop {
+                let stop = stopped.load(Ordering::Relaxed);
                 let at = Instant::now();
                 let last = samples.last().copied();
                 let log = match http_get(log, "/checkpoint") {
@@ -106,6 +109,9 @@ impl Sampler {
                 .unwrap_or(0);
                 let bucket = bucket.size().max(last.map_or(0, |s| s.bucket));
                 samples.push(Sample { at, log, bucket });
+                if stop {
+                    break;
+                }
                 next += every;
                 std::thread::sleep(next.saturating_duration_since(Instant::now()));
             }
@@ -114,7 +120,7 @@ impl Sampler {
         Sampler { stop, thread }
     }
 
-    /// Stops sampling; the samples, oldest first.
+    /// Takes a last sample and stops; the samples, oldest first.
     pub fn finish(self) -> Vec<Sample> {
         self.stop.store(true, Ordering::Relaxed);
         self.thread.join().unwrap_or_default()

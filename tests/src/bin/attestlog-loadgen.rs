@@ -23,8 +23,11 @@
 //! #14) instead of proof serving: it starts a 3-node Garage cluster
 //! (`GarageCluster`, replication factor 3) in the same temporary directory
 //! and, after the baseline, in this order:
-//! - A. a log without `[object_store]`: peak ingest, and latency at half
-//!   of that peak (paced), as 2. and 3. above;
+//! - A. a log without `[object_store]`: peak ingest as 2. above, and
+//!   latency at half of that peak, paced unlike 3. above: the submissions
+//!   spread evenly in time (`Schedule::Rate`) over enough clients to keep
+//!   up with answers 1 s late (at most 4,096, the server's default
+//!   `max_waiting`);
 //! - B. a fresh log publishing through Garage node 0 with `ack = "local"`
 //!   (prefix `local/`): peak ingest, the publish lag during it (per entry,
 //!   from the log's `/checkpoint` and the bucket's checkpoint read through
@@ -33,13 +36,18 @@
 //!   publishing round), and the time from the last answer until the
 //!   bucket's checkpoint holds every entry;
 //! - C. a fresh log with `ack = "replicated"` (prefix `replicated/`): peak
-//!   ingest, then latency at half of A's peak (paced);
+//!   ingest, then latency at half of A's peak, paced as A's;
 //! - D. with `--restore-size N`: B's log grown to N entries (publishing
 //!   on), stopped, and `attestlog-server restore` of its bucket into a new
 //!   directory, timed, with the bytes it read and the directories' sizes.
 //!
 //! `--ack local` or `--ack replicated` runs only B or only C (D needs B).
-//! Every server has the batching flags of `start_bulk_log`.
+//! Every server has the batching flags of `start_bulk_log`. The paced runs
+//! of this mode count refused submissions instead of stopping; each phase
+//! also reports the CPU time of the server, Garage and the load generator,
+//! the time the server's threads waited for a CPU, and the sequencer's
+//! batches (from `/metrics`). `--keep` keeps the temporary directory (the
+//! servers' and Garage's logs) for a look afterwards.
 //!
 //! Examples: `target/release/attestlog-loadgen --entries 60000 --proof-log-size 1000000`,
 //! `target/release/attestlog-loadgen --entries 30000 --object-store --restore-size 1000000`
@@ -53,6 +61,7 @@ use attestlog_attest::{AdmissionPolicy, AttestationInput, Verifier};
 use attestlog_e2e::garage::{GarageCluster, Publishing};
 use attestlog_e2e::load::{
     connect, percentile, signed_requests, start_bulk_log, start_bulk_log_with, submit_all,
+    submit_with, OnError, Schedule,
 };
 use attestlog_e2e::publish_lag::{entry_lags, metric, BucketCheckpoint, Histogram, Sampler};
 use attestlog_e2e::signing::Maintainer;
@@ -71,6 +80,7 @@ struct Args {
     object_store: bool,
     ack: AckChoice,
     restore_size: u64,
+    keep: bool,
 }
 
 /// Which publishing logs `--object-store` measures (`--ack`).
@@ -103,6 +113,7 @@ fn parse_args() -> anyhow::Result<Args> {
         object_store: false,
         ack: AckChoice::Both,
         restore_size: 0,
+        keep: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -125,12 +136,14 @@ fn parse_args() -> anyhow::Result<Args> {
                 }
             }
             "--restore-size" => a.restore_size = value()?.parse()?,
+            "--keep" => a.keep = true,
             "--help" | "-h" => {
                 println!(
                     "attestlog-loadgen [--entries N (20000)] [--clients C (1024)] [--connections K (16)]\n\
                      \x20                 [--proof-seconds S (5)] [--proof-log-size M (0)]\n\
                      \x20                 [--proof-clients P (256)] [--proof-connections Q (4)]\n\
                      \x20                 [--object-store [--ack local|replicated|both (both)] [--restore-size R (0)]]\n\
+                     \x20                 [--keep]\n\
                      C concurrent clients share K HTTP/2 connections (K = C: one each) to submit;\n\
                      proofs are asked by P clients over Q connections (small calls: fewer calls in\n\
                      flight cost the co-located load generator less), after growing the log to M\n\
@@ -139,7 +152,8 @@ fn parse_args() -> anyhow::Result<Args> {
                      --object-store: starts a 3-node Garage cluster (scripts/install-deps.sh builds it) and\n\
                      measures, instead of proof serving, ingest without publishing, with publishing\n\
                      (ack local: publish lag and catch-up; ack replicated: latency at half of the peak\n\
-                     without publishing) and, with R > 0, `attestlog-server restore` of a log of R entries."
+                     without publishing) and, with R > 0, `attestlog-server restore` of a log of R entries.\n\
+                     --keep: keep the temporary directory (servers' and Garage's logs) and print its path."
                 );
                 std::process::exit(0);
             }
@@ -189,6 +203,26 @@ fn cpu_seconds_all(pids: &[u32]) -> anyhow::Result<f64> {
     pids.iter().map(|&p| cpu_seconds(p)).sum()
 }
 
+/// Seconds the threads of `pid` have spent runnable but waiting for a
+/// CPU (the run queue), summed over its threads that exist now (Linux:
+/// `/proc/<pid>/task/*/schedstat`, second field, in ns).
+fn run_queue_seconds(pid: u32) -> anyhow::Result<f64> {
+    let mut ns = 0u64;
+    for task in std::fs::read_dir(format!("/proc/{pid}/task"))? {
+        let path = task?.path().join("schedstat");
+        // A thread may exit between the listing and the read.
+        let Ok(stat) = std::fs::read_to_string(path) else {
+            continue;
+        };
+        ns += stat
+            .split_whitespace()
+            .nth(1)
+            .context("short schedstat")?
+            .parse::<u64>()?;
+    }
+    Ok(ns as f64 / 1e9)
+}
+
 /// utime + stime of `pid` in seconds (Linux: `/proc/<pid>/stat`, fields 14
 /// and 15, in clock ticks of 1/100 s).
 fn cpu_seconds(pid: u32) -> anyhow::Result<f64> {
@@ -222,8 +256,38 @@ struct Peak {
     server_secs: f64,
     own_secs: f64,
     others_secs: f64,
+    /// Seconds the server's threads waited for a CPU during the run.
+    server_waited: f64,
     /// When the last answer came.
     ended: Instant,
+}
+
+/// Clients and the HTTP/2 connections they share.
+#[derive(Clone, Copy)]
+struct Concurrency {
+    clients: usize,
+    connections: usize,
+}
+
+impl Concurrency {
+    /// `--clients` over `--connections`.
+    fn of(args: &Args) -> Concurrency {
+        Concurrency {
+            clients: args.clients,
+            connections: args.connections,
+        }
+    }
+
+    /// `clients` (at least `--clients`) over enough connections for at
+    /// most 128 streams each (the server allows 256), at least
+    /// `--connections`.
+    fn at_least(args: &Args, clients: usize) -> Concurrency {
+        let clients = clients.max(args.clients);
+        Concurrency {
+            clients,
+            connections: clients.div_ceil(128).max(args.connections),
+        }
+    }
 }
 
 /// Submits `n` fresh entries to `server` as fast as they are answered;
@@ -231,7 +295,7 @@ struct Peak {
 fn peak(
     rt: &tokio::runtime::Runtime,
     server: &LogServer,
-    args: &Args,
+    by: Concurrency,
     n: usize,
     tag: &str,
     others: &[u32],
@@ -240,11 +304,12 @@ fn peak(
     let server_cpu = CpuTime::of(server.child.id())?;
     let own_cpu = CpuTime::of(std::process::id())?;
     let others_cpu = CpuTime::of_all(others)?;
+    let waited = run_queue_seconds(server.child.id())?;
     let load = rt.block_on(submit_all(
         server.endpoint(),
         reqs,
-        args.clients,
-        args.connections,
+        by.clients,
+        by.connections,
         None,
     ))?;
     let ended = Instant::now();
@@ -254,59 +319,119 @@ fn peak(
         server_secs: server_cpu.elapsed()?,
         own_secs: own_cpu.elapsed()?,
         others_secs: others_cpu.elapsed()?,
+        server_waited: run_queue_seconds(server.child.id())? - waited,
         ended,
     })
 }
 
-/// Submits `n` fresh entries to `server`, each client paced so that all
-/// together offer `offered` entries per second; the rate achieved and
-/// the sorted latencies.
+/// What one paced run of submissions measured.
+struct Paced {
+    /// Entries answered per second.
+    rate: f64,
+    /// Their latencies, sorted.
+    latencies: Vec<Duration>,
+    /// The status of each submission refused (under [`OnError::Count`]).
+    failures: Vec<tonic::Code>,
+}
+
+impl Paced {
+    /// `, <n> of <m> refused (<code>: <k>, ...)`, or nothing if none was.
+    fn refusals(&self) -> String {
+        if self.failures.is_empty() {
+            return String::new();
+        }
+        let mut codes = std::collections::BTreeMap::new();
+        for c in &self.failures {
+            *codes.entry(format!("{c:?}")).or_insert(0) += 1;
+        }
+        let codes: Vec<String> = codes.iter().map(|(c, k)| format!("{c}: {k}")).collect();
+        format!(
+            "; {} of {} refused ({})",
+            self.failures.len(),
+            self.failures.len() + self.latencies.len(),
+            codes.join(", ")
+        )
+    }
+}
+
+/// Submits `n` fresh entries to `server` on `schedule`.
 fn paced(
     rt: &tokio::runtime::Runtime,
     server: &LogServer,
-    args: &Args,
+    by: Concurrency,
     n: usize,
-    offered: f64,
+    schedule: Schedule,
+    on_error: OnError,
     tag: &str,
-) -> anyhow::Result<(f64, Vec<Duration>)> {
-    let per_client = Duration::from_secs_f64(args.clients as f64 / offered);
+) -> anyhow::Result<Paced> {
     let reqs = sign_all(n, tag);
-    let load = rt.block_on(submit_all(
+    let load = rt.block_on(submit_with(
         server.endpoint(),
         reqs,
-        args.clients,
-        args.connections,
-        Some(per_client),
+        by.clients,
+        by.connections,
+        schedule,
+        on_error,
     ))?;
-    Ok((n as f64 / load.elapsed.as_secs_f64(), load.latencies))
+    Ok(Paced {
+        rate: load.latencies.len() as f64 / load.elapsed.as_secs_f64(),
+        latencies: load.latencies,
+        failures: load.failures,
+    })
 }
 
 /// Grows the log of `server` from `size` to `target` entries, in calls of
-/// [`submit_all`] of at most 50,000 entries; the time it took (signing
-/// included).
+/// [`submit_all`] of at most 50,000 entries; the time it took, signing
+/// included, and the time spent submitting.
 fn grow(
     rt: &tokio::runtime::Runtime,
     server: &LogServer,
     args: &Args,
     mut size: u64,
     target: u64,
-) -> anyhow::Result<Duration> {
+) -> anyhow::Result<(Duration, Duration)> {
     let started = Instant::now();
+    let mut submitting = Duration::ZERO;
     while size < target {
         let n = (target - size).min(50_000) as usize;
         let reqs = sign_all(n, &format!("fill{size}"));
-        rt.block_on(submit_all(
+        let load = rt.block_on(submit_all(
             server.endpoint(),
             reqs,
             args.clients,
             args.connections,
             None,
         ))?;
+        submitting += load.elapsed;
         size += n as u64;
         eprint!("\rgrowing the log: {size}/{target} entries");
     }
     eprintln!(" ({:.0} s)", started.elapsed().as_secs_f64());
-    Ok(started.elapsed())
+    Ok((started.elapsed(), submitting))
+}
+
+/// The sequencer's work so far, from the server's `/metrics`: batches,
+/// their mean size and time (sequence, synced write, sign), and the mean
+/// time from an admitted entry's queueing to its answer.
+fn sequencer_line(server: &LogServer) -> anyhow::Result<String> {
+    let (_, metrics) = http_get(server.http, "/metrics")?;
+    let metrics = String::from_utf8(metrics)?;
+    let h = |name: &str| {
+        Histogram::parse(&metrics, name).with_context(|| format!("no {name} in /metrics"))
+    };
+    let (size, secs, submit) = (
+        h("attestlog_batch_size")?,
+        h("attestlog_batch_seconds")?,
+        h("attestlog_submit_seconds")?,
+    );
+    let mean = |h: &Histogram| h.sum / h.count.max(1) as f64;
+    Ok(format!(
+        "sequencer: {} batches of {:.0} entries, {:.1} ms each; queued to answered {:.1} ms (means)",
+        size.count,
+        mean(&size),
+        mean(&secs) * 1000.0,
+        mean(&submit) * 1000.0
+    ))
 }
 
 /// `p50 <d> p99 <d>` of sorted latencies.
@@ -345,18 +470,32 @@ fn main() -> anyhow::Result<()> {
     );
 
     let dir = tempfile::tempdir()?;
+    if args.keep {
+        println!("keeping {}", dir.path().display());
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     if args.object_store {
-        return object_store(&args, &rt, dir.path(), per_thread);
+        let measured = object_store(&args, &rt, dir.path(), per_thread);
+        if args.keep {
+            let _ = dir.keep();
+        }
+        return measured;
     }
     let origin = "load.test/log";
     // Eight keys sign everything: no per-key limit.
     let (server, _policy) = start_bulk_log(dir.path(), origin)?;
 
     // 2. Peak ingest.
-    let p = peak(&rt, &server, &args, args.entries, "peak", &[])?;
+    let p = peak(
+        &rt,
+        &server,
+        Concurrency::of(&args),
+        args.entries,
+        "peak",
+        &[],
+    )?;
     let rate = p.rate;
     println!(
         "peak ingest: {rate:.0} entries/s ({:.2}x one thread's verify rate, {:.2}x all cores'); latency {}",
@@ -374,11 +513,21 @@ fn main() -> anyhow::Result<()> {
 
     // 3. Half of peak, paced.
     let half_n = (args.entries / 2).max(100);
-    let (achieved, lat) = paced(&rt, &server, &args, half_n, rate / 2.0, "half")?;
+    let every = Duration::from_secs_f64(args.clients as f64 / (rate / 2.0));
+    let half = paced(
+        &rt,
+        &server,
+        Concurrency::of(&args),
+        half_n,
+        Schedule::InStep(every),
+        OnError::Fail,
+        "half",
+    )?;
     println!(
-        "half load: {achieved:.0} entries/s offered {:.0}; latency {}",
+        "half load: {:.0} entries/s offered {:.0}; latency {}",
+        half.rate,
         rate / 2.0,
-        p50_p99(&lat)
+        p50_p99(&half.latencies)
     );
 
     // 4. Inclusion proofs served, on a log grown to --proof-log-size.
@@ -434,11 +583,17 @@ fn main() -> anyhow::Result<()> {
         served as f64 / server_secs,
     );
     server.stop()?;
+    if args.keep {
+        let _ = dir.keep();
+    }
     Ok(())
 }
 
 /// The origin of every log `--object-store` starts.
 const ORIGIN: &str = "load.test/log";
+/// The server's default `[publish] max_waiting`: submissions waiting for
+/// the bucket under `ack = "replicated"` at once.
+const MAX_WAITING: usize = 4096;
 /// How long the bucket may take to catch up with the log.
 const CATCH_UP_TIMEOUT: Duration = Duration::from_secs(600);
 
@@ -462,7 +617,14 @@ fn object_store(
     let a_dir = dir.join("a");
     std::fs::create_dir_all(&a_dir)?;
     let (server, _) = start_bulk_log(&a_dir, ORIGIN)?;
-    let a = peak(rt, &server, args, n, "a-peak", &garage_pids)?;
+    let a = peak(
+        rt,
+        &server,
+        Concurrency::of(args),
+        n,
+        "a-peak",
+        &garage_pids,
+    )?;
     println!(
         "A. no publishing: peak ingest {:.0} entries/s ({:.2}x one thread's verify rate); latency {}",
         a.rate,
@@ -470,14 +632,30 @@ fn object_store(
         p50_p99(&a.latencies)
     );
     println!(
-        "  CPU during peak ingest: server {:.1} core-s, Garage {:.1} core-s (idle), load generator {:.1} core-s",
-        a.server_secs, a.others_secs, a.own_secs
+        "  CPU during peak ingest: server {:.1} core-s (its threads waited {:.1} s for a CPU), Garage {:.1} core-s (idle), load generator {:.1} core-s",
+        a.server_secs, a.server_waited, a.others_secs, a.own_secs
     );
-    let (achieved, a_half) = paced(rt, &server, args, half_n, a.rate / 2.0, "a-half")?;
+    println!("  {}", sequencer_line(&server)?);
+    // Half of A's peak, spread evenly over enough clients to sustain it
+    // with answers up to 1 s late (ack = replicated answers later).
+    let offered = a.rate / 2.0;
+    let spread = Concurrency::at_least(args, (offered.ceil() as usize).min(MAX_WAITING));
+    let a_half = paced(
+        rt,
+        &server,
+        spread,
+        half_n,
+        Schedule::Rate(offered),
+        OnError::Count,
+        "a-half",
+    )?;
     println!(
-        "  half load: {achieved:.0} entries/s offered {:.0}; latency {}",
-        a.rate / 2.0,
-        p50_p99(&a_half)
+        "  half load: {:.0} entries/s offered {offered:.0} (evenly spread, {} clients over {} connections); latency {}{}",
+        a_half.rate,
+        spread.clients,
+        spread.connections,
+        p50_p99(&a_half.latencies),
+        a_half.refusals()
     );
     server.stop()?;
 
@@ -494,7 +672,14 @@ fn object_store(
         std::fs::create_dir_all(&c_dir)?;
         let config = garage.write_log_config(&c_dir, &bench_publishing("replicated"))?;
         let (server, _) = start_bulk_log_with(&c_dir, ORIGIN, &["--config", path_str(&config)?])?;
-        let c = peak(rt, &server, args, n, "c-peak", &garage_pids)?;
+        let c = peak(
+            rt,
+            &server,
+            Concurrency::of(args),
+            n,
+            "c-peak",
+            &garage_pids,
+        )?;
         println!(
             "C. publishing, ack = replicated: peak ingest {:.0} entries/s = {:.2}x A's; latency {}",
             c.rate,
@@ -502,15 +687,26 @@ fn object_store(
             p50_p99(&c.latencies)
         );
         println!(
-            "  CPU during peak ingest: server {:.1} core-s, Garage {:.1} core-s, load generator {:.1} core-s",
-            c.server_secs, c.others_secs, c.own_secs
+            "  CPU during peak ingest: server {:.1} core-s (its threads waited {:.1} s for a CPU), Garage {:.1} core-s, load generator {:.1} core-s",
+            c.server_secs, c.server_waited, c.others_secs, c.own_secs
         );
-        let (achieved, lat) = paced(rt, &server, args, half_n, a.rate / 2.0, "c-half")?;
+        println!("  {}", sequencer_line(&server)?);
+        let c_half = paced(
+            rt,
+            &server,
+            spread,
+            half_n,
+            Schedule::Rate(offered),
+            OnError::Count,
+            "c-half",
+        )?;
         println!(
-            "  half of A's peak: {achieved:.0} entries/s offered {:.0}; latency {} (p99 {:.2}x A's half-load p99)",
-            a.rate / 2.0,
-            p50_p99(&lat),
-            percentile(&lat, 0.99).as_secs_f64() / percentile(&a_half, 0.99).as_secs_f64()
+            "  half of A's peak: {:.0} entries/s offered {offered:.0} (as A's half load); latency {} (p99 {:.2}x A's half-load p99){}",
+            c_half.rate,
+            p50_p99(&c_half.latencies),
+            percentile(&c_half.latencies, 0.99).as_secs_f64()
+                / percentile(&a_half.latencies, 0.99).as_secs_f64(),
+            c_half.refusals()
         );
         server.stop()?;
     }
@@ -571,7 +767,14 @@ fn publishing_local(
     };
     let n = args.entries as u64;
     let sampler = Sampler::start(server.http, bucket.clone(), Duration::from_millis(100));
-    let b = peak(rt, &server, args, args.entries, "b-peak", &garage.pids())?;
+    let b = peak(
+        rt,
+        &server,
+        Concurrency::of(args),
+        args.entries,
+        "b-peak",
+        &garage.pids(),
+    )?;
     let caught_up = bucket.wait_for(n, CATCH_UP_TIMEOUT)?;
     let samples = sampler.finish();
     let (lags, unpublished) = entry_lags(&samples);
@@ -582,9 +785,10 @@ fn publishing_local(
         p50_p99(&b.latencies)
     );
     println!(
-        "  CPU during peak ingest: server {:.1} core-s ({:.2}x A's), Garage {:.1} core-s, load generator {:.1} core-s",
+        "  CPU during peak ingest: server {:.1} core-s ({:.2}x A's; its threads waited {:.1} s for a CPU), Garage {:.1} core-s, load generator {:.1} core-s",
         b.server_secs,
         b.server_secs / a.server_secs,
+        b.server_waited,
         b.others_secs,
         b.own_secs
     );
@@ -617,6 +821,7 @@ fn publishing_local(
         metric(&metrics, "attestlog_bucket_objects_written_total").unwrap_or(f64::NAN),
         metric(&metrics, "attestlog_publish_failures_total").unwrap_or(f64::NAN)
     );
+    println!("  {}", sequencer_line(&server)?);
     same_tree(&server, &bucket)?;
     Ok(Published {
         server,
@@ -658,13 +863,15 @@ fn restore(
     b: Published,
 ) -> anyhow::Result<()> {
     let target = args.restore_size.max(b.size);
-    let grown = grow(rt, &b.server, args, b.size, target)?;
+    let (grown, submitting) = grow(rt, &b.server, args, b.size, target)?;
     let ended = Instant::now();
     let caught_up = b.bucket.wait_for(target, CATCH_UP_TIMEOUT)?;
     same_tree(&b.server, &b.bucket)?;
     println!(
-        "D. the ack = local log grown to {target} entries in {:.0} s (signing included), publishing on; bucket caught up {:?} after the last answer",
+        "D. the ack = local log grown to {target} entries in {:.0} s ({:.0} s of it submitting: {:.0} entries/s), publishing on; bucket caught up {:?} after the last answer",
         grown.as_secs_f64(),
+        submitting.as_secs_f64(),
+        (target - b.size) as f64 / submitting.as_secs_f64(),
         caught_up.saturating_duration_since(ended)
     );
     let log_dir = b.server.dir.clone();
