@@ -80,6 +80,37 @@ pub fn garage_bin() -> anyhow::Result<PathBuf> {
     Ok(path)
 }
 
+/// How a log publishes to the cluster, for [`GarageCluster::write_log_config`].
+#[derive(Clone, Copy, Debug)]
+pub struct Publishing<'a> {
+    /// The node whose S3 API the log writes through.
+    pub node: usize,
+    /// `[publish] ack`: `"local"` or `"replicated"`.
+    pub ack: &'a str,
+    /// The objects' prefix in [`BUCKET`] (`""`: none), so that several
+    /// logs can publish to the one bucket.
+    pub prefix: &'a str,
+    /// `[object_store] timeout_ms`: per request and per object body.
+    pub timeout_ms: u64,
+    /// `[publish] ack_timeout_ms`: under `"replicated"`, the longest wait
+    /// for the bucket.
+    pub ack_timeout_ms: u64,
+}
+
+impl Publishing<'_> {
+    /// Through `node` with `ack`, no prefix, and the short timeouts of the
+    /// tests (3 s each), so that an outage shows within a test's time.
+    pub fn test(node: usize, ack: &str) -> Publishing<'_> {
+        Publishing {
+            node,
+            ack,
+            prefix: "",
+            timeout_ms: 3000,
+            ack_timeout_ms: 3000,
+        }
+    }
+}
+
 /// One node: its configuration, addresses and (while it runs) process.
 struct Node {
     config: PathBuf,
@@ -391,6 +422,53 @@ api_bind_addr = "{admin}"
             timeout_ms: attestlog_bucket::config::DEFAULT_TIMEOUT.as_millis() as u64,
             conditional_put: false,
         }
+    }
+
+    /// Writes the configuration of a log that publishes to this cluster
+    /// as `publishing` says: `dir/log.toml` (`[object_store]`, `[publish]`,
+    /// and the settings of a log for bulk loads: no per-key rate limit, a
+    /// queue of 100,000) and the credentials beside it in `dir/s3.toml`.
+    /// Returns the path of `log.toml`, for `serve --config`.
+    pub fn write_log_config(
+        &self,
+        dir: &Path,
+        publishing: &Publishing<'_>,
+    ) -> anyhow::Result<PathBuf> {
+        let c = self.credentials();
+        std::fs::write(
+            dir.join("s3.toml"),
+            format!(
+                "access_key_id = \"{}\"\nsecret_access_key = \"{}\"\n",
+                c.access_key_id, c.secret_access_key
+            ),
+        )?;
+        let b = self.bucket_config(publishing.node);
+        let config = dir.join("log.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "[object_store]\nendpoint = \"{}\"\nbucket = \"{}\"\nregion = \"{}\"\n\
+                 prefix = \"{}\"\ncredentials_file = \"s3.toml\"\ntimeout_ms = {}\n\n\
+                 [publish]\nack = \"{}\"\nack_timeout_ms = {}\n\n\
+                 [admission]\nper_key_per_minute = 0\n\n[batch]\nqueue_limit = 100000\n",
+                b.endpoint,
+                b.bucket,
+                b.region,
+                publishing.prefix,
+                publishing.timeout_ms,
+                publishing.ack,
+                publishing.ack_timeout_ms
+            ),
+        )?;
+        Ok(config)
+    }
+
+    /// The process IDs of the running nodes.
+    pub fn pids(&self) -> Vec<u32> {
+        self.nodes
+            .iter()
+            .filter_map(|n| n.child.borrow().as_ref().map(Child::id))
+            .collect()
     }
 
     /// The key allowed to read, write and own [`BUCKET`].

@@ -6,7 +6,8 @@
 //! this crate does not depend on the server crate), [`cli`] for the
 //! `attestlog` CLI, [`garage::GarageCluster`] for a 3-node Garage (the
 //! S3-compatible store the log publishes to); Go cross-check programs are
-//! built by `attestlog-gotest`.
+//! built by `attestlog-gotest`. [`load`] and [`publish_lag`] serve the
+//! load generators.
 //!
 //! The binaries are found beside the test executables ([`bin_dir`]).
 //! `cargo test --workspace` (what scripts/test.sh runs) builds them: cargo
@@ -19,6 +20,7 @@ pub mod cli;
 pub mod garage;
 pub mod hostile;
 pub mod load;
+pub mod publish_lag;
 pub mod signing;
 pub mod tiles;
 pub mod witness;

@@ -40,12 +40,20 @@ pub fn signed_request(m: &mut Maintainer, name: &str, seed: u64) -> pb::SubmitRe
 /// 100,000) and writes `dir/log.policy`, a C2SP tlog-policy trusting it
 /// with no witnesses. Returns the server and the policy's path.
 pub fn start_bulk_log(dir: &Path, origin: &str) -> anyhow::Result<(LogServer, PathBuf)> {
+    start_bulk_log_with(dir, origin, &[])
+}
+
+/// [`start_bulk_log`] with more flags for `attestlog-server serve`, e.g.
+/// `--config` with an `[object_store]` to publish to.
+pub fn start_bulk_log_with(
+    dir: &Path,
+    origin: &str,
+    extra: &[&str],
+) -> anyhow::Result<(LogServer, PathBuf)> {
     let vkey = log_keygen(dir, origin)?;
-    let server = LogServer::start(
-        dir,
-        origin,
-        &["--queue-limit", "100000", "--per-key-per-minute", "0"],
-    )?;
+    let mut flags = vec!["--queue-limit", "100000", "--per-key-per-minute", "0"];
+    flags.extend_from_slice(extra);
+    let server = LogServer::start(dir, origin, &flags)?;
     let policy = dir.join("log.policy");
     std::fs::write(&policy, format!("log {vkey}\nquorum none\n"))?;
     Ok((server, policy))
@@ -65,27 +73,76 @@ pub async fn connect(endpoint: &str, n: usize) -> anyhow::Result<Vec<Channel>> {
     Ok(channels)
 }
 
-/// What [`submit_all`] measured.
+/// What [`submit_all`] and [`submit_with`] measured.
 pub struct LoadResult {
     /// Wall time from the first submission to the last answer.
     pub elapsed: Duration,
     /// Submit-to-proof latencies, sorted.
     pub latencies: Vec<Duration>,
-    /// The index the log answered for each request, in request order.
+    /// The index the log answered for each request, in request order
+    /// (`u64::MAX` for a failed one).
     pub indexes: Vec<u64>,
+    /// The status of each failed submission (only under
+    /// [`OnError::Count`]); failures have no latency.
+    pub failures: Vec<tonic::Code>,
 }
 
 /// Submits `reqs` from `clients` concurrent gRPC clients to `endpoint`,
 /// over `connections` HTTP/2 connections (clients share them round-robin,
 /// each with its own stream per request; `connections == clients` gives
 /// every client its own connection); `pace` spaces each client's
-/// submissions. Fails on the first error.
+/// submissions, all clients in step ([`Schedule::InStep`]). Fails on the
+/// first error.
 pub async fn submit_all(
     endpoint: String,
     reqs: Vec<pb::SubmitRequest>,
     clients: usize,
     connections: usize,
     pace: Option<Duration>,
+) -> anyhow::Result<LoadResult> {
+    let schedule = pace.map_or(Schedule::Unpaced, Schedule::InStep);
+    submit_with(
+        endpoint,
+        reqs,
+        clients,
+        connections,
+        schedule,
+        OnError::Fail,
+    )
+    .await
+}
+
+/// What [`submit_with`] does when a submission fails.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnError {
+    /// Stop and fail.
+    Fail,
+    /// Record its status ([`LoadResult::failures`]) and go on.
+    Count,
+}
+
+/// When [`submit_with`]'s clients send their submissions.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Schedule {
+    /// Each as soon as the client's previous one is answered.
+    Unpaced,
+    /// Each client once per period, all clients starting together: bursts
+    /// of `clients` submissions.
+    InStep(Duration),
+    /// This many submissions per second in all, spread evenly: each client
+    /// once per `clients / rate` seconds, client `c` first at `c / rate`.
+    /// A client whose answer comes later than its next turn sends at once.
+    Rate(f64),
+}
+
+/// [`submit_all`] with any [`Schedule`], failing or counting failures.
+pub async fn submit_with(
+    endpoint: String,
+    reqs: Vec<pb::SubmitRequest>,
+    clients: usize,
+    connections: usize,
+    schedule: Schedule,
+    on_error: OnError,
 ) -> anyhow::Result<LoadResult> {
     let n = reqs.len();
     let clients = clients.max(1);
@@ -99,25 +156,44 @@ pub async fn submit_all(
         tasks.push(tokio::spawn(async move {
             let mut client = LogClient::new(channel);
             let mut answers = Vec::new();
-            let mut next = Instant::now();
+            // The client's first turn and the time between its turns.
+            let (mut next, every) = match schedule {
+                Schedule::Unpaced => (Instant::now(), None),
+                Schedule::InStep(p) => (Instant::now(), Some(p)),
+                Schedule::Rate(r) => (
+                    start + Duration::from_secs_f64(c as f64 / r),
+                    Some(Duration::from_secs_f64(clients as f64 / r)),
+                ),
+            };
             for (i, r) in reqs.iter().enumerate().skip(c).step_by(clients) {
-                if let Some(p) = pace {
+                if let Some(p) = every {
                     tokio::time::sleep_until(next.into()).await;
                     next += p;
                 }
                 let t = Instant::now();
-                let answer = client.submit(r.clone()).await?.into_inner();
-                answers.push((i, answer.index, t.elapsed()));
+                match client.submit(r.clone()).await {
+                    Ok(answer) => answers.push((i, Ok((answer.into_inner().index, t.elapsed())))),
+                    Err(status) if on_error == OnError::Count => {
+                        answers.push((i, Err(status.code())));
+                    }
+                    Err(status) => return Err(status.into()),
+                }
             }
             anyhow::Ok(answers)
         }));
     }
-    let mut indexes = vec![0; n];
+    let mut indexes = vec![u64::MAX; n];
     let mut latencies = Vec::with_capacity(n);
+    let mut failures = Vec::new();
     for t in tasks {
-        for (i, index, latency) in t.await?? {
-            indexes[i] = index;
-            latencies.push(latency);
+        for (i, answer) in t.await?? {
+            match answer {
+                Ok((index, latency)) => {
+                    indexes[i] = index;
+                    latencies.push(latency);
+                }
+                Err(code) => failures.push(code),
+            }
         }
     }
     let elapsed = start.elapsed();
@@ -126,6 +202,7 @@ pub async fn submit_all(
         elapsed,
         latencies,
         indexes,
+        failures,
     })
 }
 

@@ -16,7 +16,7 @@ use attestlog_core::checkpoint::Checkpoint;
 use attestlog_core::note::VerifierKey;
 use attestlog_core::tree::tree_root;
 use attestlog_core::{leaf_hash, Hash};
-use attestlog_e2e::garage::GarageCluster;
+use attestlog_e2e::garage::{GarageCluster, Publishing};
 use attestlog_e2e::load::signed_request;
 use attestlog_e2e::signing::Maintainer;
 use attestlog_e2e::*;
@@ -29,31 +29,8 @@ const ORIGIN: &str = "bucket.test/log";
 /// The longest a test waits for one gRPC answer.
 const CALL_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Writes the log's configuration: publish to `garage` through `node`'s
-/// S3 API with `ack`, credentials in a file beside it.
-fn write_config(dir: &Path, garage: &GarageCluster, node: usize, ack: &str) -> anyhow::Result<()> {
-    let c = garage.credentials();
-    std::fs::write(
-        dir.join("s3.toml"),
-        format!(
-            "access_key_id = \"{}\"\nsecret_access_key = \"{}\"\n",
-            c.access_key_id, c.secret_access_key
-        ),
-    )?;
-    let b = garage.bucket_config(node);
-    std::fs::write(
-        dir.join("log.toml"),
-        format!(
-            "[object_store]\nendpoint = \"{}\"\nbucket = \"{}\"\nregion = \"{}\"\n\
-             credentials_file = \"s3.toml\"\ntimeout_ms = 3000\n\n\
-             [publish]\nack = \"{ack}\"\nack_timeout_ms = 3000\n\n\
-             [admission]\nper_key_per_minute = 0\n\n[batch]\nqueue_limit = 100000\n",
-            b.endpoint, b.bucket, b.region
-        ),
-    )?;
-    Ok(())
-}
-
+/// Starts the log configured in `dir/log.toml`
+/// ([`GarageCluster::write_log_config`]).
 fn start_log(dir: &Path) -> anyhow::Result<LogServer> {
     let config = dir.join("log.toml");
     LogServer::start(dir, ORIGIN, &["--config", config.to_str().context("path")?])
@@ -181,7 +158,7 @@ async fn publishing_under_load_survives_a_garage_node_and_agrees_with_go() -> an
     std::fs::create_dir_all(&log_dir)?;
     let vkey = log_keygen(&log_dir, ORIGIN)?;
     let verifier = VerifierKey::parse(&vkey)?;
-    write_config(&log_dir, &garage, 0, "local")?;
+    garage.write_log_config(&log_dir, &Publishing::test(0, "local"))?;
     let server = start_log(&log_dir)?;
 
     let mut keys = vec![
@@ -269,7 +246,7 @@ async fn replicated_acks_are_in_the_bucket_or_unavailable() -> anyhow::Result<()
     std::fs::create_dir_all(&log_dir)?;
     let vkey = log_keygen(&log_dir, ORIGIN)?;
     let verifier = VerifierKey::parse(&vkey)?;
-    write_config(&log_dir, &garage, 0, "replicated")?;
+    garage.write_log_config(&log_dir, &Publishing::test(0, "replicated"))?;
     let server = start_log(&log_dir)?;
 
     let mut m = Maintainer::new("r <r@example.org>");
@@ -356,7 +333,7 @@ async fn kill_9_delete_restore_and_the_witness_cosigns_the_continuation() -> any
     std::fs::create_dir_all(&log_dir)?;
     let vkey = log_keygen(&log_dir, ORIGIN)?;
     let verifier = VerifierKey::parse(&vkey)?;
-    write_config(&log_dir, &garage, 1, "replicated")?;
+    let config = garage.write_log_config(&log_dir, &Publishing::test(1, "replicated"))?;
     // One witness, required by the policy.
     let wkey = SignerKey::from_seed("w1.test", KeyType::Cosignature, [21; 32])?;
     let mut wconfig = WitnessConfig::new(wkey.clone());
@@ -374,7 +351,6 @@ async fn kill_9_delete_restore_and_the_witness_cosigns_the_continuation() -> any
     let policy_path = log_dir.join("witnesses.policy");
     std::fs::write(&policy_path, &policy_text)?;
     let policy = attestlog_core::tlog_policy::TlogPolicy::parse(policy_text.as_bytes())?;
-    let config = log_dir.join("log.toml");
     let flags = [
         "--config",
         config.to_str().context("path")?,
