@@ -481,9 +481,9 @@ async fn a_replica_follows_serves_proofs_refuses_submit_and_tampering() -> anyho
     std::fs::create_dir_all(&replica_dir)?;
     let vkey = log_keygen(&log_dir, ORIGIN)?;
     let verifier = VerifierKey::parse(&vkey)?;
-    write_config(&log_dir, &garage, 0, "replicated")?;
+    garage.write_log_config(&log_dir, &Publishing::test(0, "replicated"))?;
     // The replica reads through another Garage node.
-    write_config(&replica_dir, &garage, 2, "local")?;
+    garage.write_log_config(&replica_dir, &Publishing::test(2, "local"))?;
     let primary = start_log(&log_dir)?;
 
     let mut m = Maintainer::new("replica <replica@example.org>");
