@@ -93,7 +93,7 @@ pub struct ConfigOverrides {
     /// The TLS certificate's private key (PEM).
     #[arg(long, requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
-    /// When to answer a submission, with an [object_store] configured:
+    /// When to answer a submission, with an `[object_store]` configured:
     /// `local` after the synced local write, `replicated` only once the
     /// bucket holds a checkpoint that includes the entry.
     #[arg(long, value_enum)]

@@ -300,7 +300,7 @@ impl InBucket {
 }
 
 /// Runs the publisher until `stop` turns true, then makes one last round
-/// (bounded by [`FINAL_ROUND`]) so a clean shutdown leaves the bucket
+/// (bounded to 10 s) so a clean shutdown leaves the bucket
 /// current.
 pub async fn run(
     state: Arc<LogState>,
