@@ -95,6 +95,8 @@ pub struct Publishing<'a> {
     /// `[publish] ack_timeout_ms`: under `"replicated"`, the longest wait
     /// for the bucket.
     pub ack_timeout_ms: u64,
+    /// `[publish] interval_ms`, or `None` for the server's default.
+    pub interval_ms: Option<u64>,
 }
 
 impl Publishing<'_> {
@@ -107,6 +109,7 @@ impl Publishing<'_> {
             prefix: "",
             timeout_ms: 3000,
             ack_timeout_ms: 3000,
+            interval_ms: None,
         }
     }
 }
@@ -136,13 +139,10 @@ impl GarageCluster {
     pub fn start(dir: &Path) -> anyhow::Result<GarageCluster> {
         let deadline = Instant::now() + START_TIMEOUT;
         let bin = garage_bin()?;
-        let version = run_bounded(Command::new(&bin).arg("--version"), CLI_TIMEOUT)?;
-        // `garage --version`: "garage cargo:2.5.0 [features: ..., sqlite, ...]".
-        let db_engine = if version.contains("sqlite") {
-            "sqlite"
-        } else {
-            "lmdb"
-        };
+        // Garage's default metadata engine, LMDB: with SQLite the three
+        // nodes took 1.6-1.8x the CPU per object (BENCHMARKS.md), on the
+        // cores the log under test shares.
+        let db_engine = "lmdb";
         let rpc_secret = random_hex(32)?;
         let mut ports = Vec::new();
         let mut port = || -> anyhow::Result<u16> {
@@ -444,12 +444,15 @@ api_bind_addr = "{admin}"
         )?;
         let b = self.bucket_config(publishing.node);
         let config = dir.join("log.toml");
+        let interval = publishing
+            .interval_ms
+            .map_or(String::new(), |ms| format!("interval_ms = {ms}\n"));
         std::fs::write(
             &config,
             format!(
                 "[object_store]\nendpoint = \"{}\"\nbucket = \"{}\"\nregion = \"{}\"\n\
                  prefix = \"{}\"\ncredentials_file = \"s3.toml\"\ntimeout_ms = {}\n\n\
-                 [publish]\nack = \"{}\"\nack_timeout_ms = {}\n\n\
+                 [publish]\nack = \"{}\"\nack_timeout_ms = {}\n{interval}\n\
                  [admission]\nper_key_per_minute = 0\n\n[batch]\nqueue_limit = 100000\n",
                 b.endpoint,
                 b.bucket,

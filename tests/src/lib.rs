@@ -96,6 +96,17 @@ impl LogServer {
     /// Starts `attestlog-server serve` with the data under `dir` and the
     /// given extra flags; waits (at most 30 s) until it listens.
     pub fn start(dir: &Path, origin: &str, extra: &[&str]) -> anyhow::Result<LogServer> {
+        LogServer::start_within(dir, origin, extra, READY_TIMEOUT)
+    }
+
+    /// [`LogServer::start`], waiting at most `timeout` until it listens
+    /// (a read replica catches up with its bucket first).
+    pub fn start_within(
+        dir: &Path,
+        origin: &str,
+        extra: &[&str],
+        timeout: Duration,
+    ) -> anyhow::Result<LogServer> {
         let ready = dir.join("ready");
         let _ = std::fs::remove_file(&ready);
         let log = std::fs::File::create(dir.join("server.log"))?;
@@ -131,6 +142,7 @@ impl LogServer {
             &mut server.child,
             &ready,
             &log_file,
+            timeout,
             |text| {
                 let (mut grpc, mut http) = (server.grpc, server.http);
                 // The server writes the file whole (a rename).
@@ -186,7 +198,11 @@ impl Drop for LogServer {
     }
 }
 
-/// Waits (at most 30 s) for a process started with `--ready-file ready`:
+/// How long [`LogServer::start`] and the witness launcher wait for a
+/// process to listen.
+pub(crate) const READY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Waits (at most `timeout`) for a process started with `--ready-file ready`:
 /// returns what `parse` reads from the file once `parse` finds it complete
 /// (it answers `None` until then, an error if the file is wrong); fails
 /// with the process's log (`log_file`) if it exits first or takes longer.
@@ -195,10 +211,11 @@ pub(crate) fn wait_ready<T>(
     child: &mut Child,
     ready: &Path,
     log_file: &Path,
+    timeout: Duration,
     mut parse: impl FnMut(&str) -> anyhow::Result<Option<T>>,
 ) -> anyhow::Result<T> {
     let log = || std::fs::read_to_string(log_file).unwrap_or_default();
-    let deadline = Instant::now() + Duration::from_secs(30);
+    let deadline = Instant::now() + timeout;
     loop {
         if let Ok(text) = std::fs::read_to_string(ready) {
             if let Some(found) = parse(&text)? {
@@ -209,7 +226,7 @@ pub(crate) fn wait_ready<T>(
             bail!("{name} exited ({status}) before listening:\n{}", log());
         }
         if Instant::now() > deadline {
-            bail!("{name} did not start within 30 s:\n{}", log());
+            bail!("{name} did not start within {timeout:?}:\n{}", log());
         }
         std::thread::sleep(Duration::from_millis(20));
     }

@@ -163,6 +163,7 @@ impl Witness {
             &mut witness.child,
             &ready,
             &log_file,
+            crate::READY_TIMEOUT,
             |text| Ok(ready_address(text)),
         )?;
         Ok(witness)

@@ -48,6 +48,7 @@
 //! ack = "local"                        # or "replicated": answer only once the bucket holds the entry
 //! ack_timeout_ms = 10000               # "replicated": longest wait for the bucket; then UNAVAILABLE
 //! max_waiting = 4096                   # "replicated": submissions waiting for the bucket; beyond: UNAVAILABLE
+//! interval_ms = 1000                   # "local": shortest time between two rounds (each rewrites the partial tiles)
 //!
 //! [tls]                                # gRPC over TLS (clients use https://)
 //! cert_file = "tls/cert.pem"           # certificate chain, PEM, leaf first
@@ -279,6 +280,11 @@ pub struct PublishSection {
     /// Under `ack = "replicated"`, submissions waiting for the bucket at
     /// once; beyond it they are answered UNAVAILABLE at once.
     pub max_waiting: usize,
+    /// Under `ack = "local"`, the shortest time between the starts of two
+    /// publishing rounds, in milliseconds (the bucket then trails the log
+    /// by about this much plus one round). Under `ack = "replicated"`
+    /// rounds follow each other at once.
+    pub interval_ms: u64,
 }
 
 impl Default for PublishSection {
@@ -287,6 +293,7 @@ impl Default for PublishSection {
             ack: AckMode::Local,
             ack_timeout_ms: 10_000,
             max_waiting: 4096,
+            interval_ms: 1000,
         }
     }
 }
@@ -477,6 +484,11 @@ impl Config {
             return Err(ConfigError::Invalid(
                 "publish.ack_timeout_ms must be 1..=600000 and publish.max_waiting 1..=1000000"
                     .into(),
+            ));
+        }
+        if p.interval_ms > 60_000 {
+            return Err(ConfigError::Invalid(
+                "publish.interval_ms must be 0..=60000".into(),
             ));
         }
         if self.admission.policy == PolicyKind::Keyring && self.admission.keyring.is_none() {

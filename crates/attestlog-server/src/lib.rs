@@ -262,9 +262,11 @@ pub async fn serve(
     // publishes the last batch.
     let (publish_stop, publish_stop_rx) = tokio::sync::watch::channel(false);
     let publish_task = publish.map(|p| {
+        let interval = p.round_interval();
         tokio::spawn(publish::run(
             state.clone(),
             p.bucket,
+            interval,
             verifier,
             publish_stop_rx,
         ))

@@ -2,18 +2,25 @@
 //!
 //! The publisher is one task that follows the sequencer. Each round it
 //! takes the latest checkpoint and writes, for the entries added since the
-//! bucket's checkpoint: the entry bundles and level-0 hash tiles, the
-//! certificates of their signers (as the log stores them), the upper hash
-//! tiles, and **last** the checkpoint (with the witnesses' cosignatures
-//! once they are collected). The bucket is therefore always a
-//! self-consistent static C2SP tlog-tiles log (`attestlog_bucket::layout`).
+//! bucket's checkpoint, in one parallel step: the entry bundles and
+//! level-0 hash tiles, the certificates of their signers (as the log
+//! stores them; each only when it differs from what this process last
+//! wrote), and the upper hash tiles; then, **last**, the checkpoint (with
+//! the witnesses' cosignatures once they are collected). The bucket is
+//! therefore always a self-consistent static C2SP tlog-tiles log
+//! (`attestlog_bucket::layout`).
+//!
+//! Rounds are spaced by `[publish] interval_ms` under `ack = "local"`, so
+//! a busy log rewrites its partial tiles once per interval rather than
+//! after every batch; under `ack = "replicated"` each round starts as soon as
+//! the previous one ends, because submissions wait for it.
 //!
 //! Promises:
 //! * the bucket's checkpoint never goes backwards: at start-up the
 //!   publisher verifies the bucket's checkpoint with the log's key and
 //!   checks that it is a prefix of the local tree (same root at its size),
-//!   and before each checkpoint write it reads the current object again
-//!   and refuses to replace a larger one — or, with `conditional_put`
+//!   and in each round (while the tiles are written) it reads the current
+//!   object again and refuses to replace a larger one — or, with `conditional_put`
 //!   (stores that honour `If-Match`), writes it only if it is still the
 //!   object the publisher last read or wrote (Garage 2.5 has no
 //!   conditional PUT, so the tests run the first way);
@@ -24,7 +31,7 @@
 //!   `/healthz` and in the metrics, and under `ack = "replicated"`
 //!   submissions are answered UNAVAILABLE instead of waiting.
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -38,6 +45,7 @@ use attestlog_core::tree::tree_root;
 use attestlog_store::{Store, StoreError};
 use bytes::Bytes;
 use serde::Deserialize;
+use sha2::{Digest, Sha256};
 use tokio::sync::watch;
 
 use crate::state::LogState;
@@ -54,6 +62,9 @@ const MAX_BACKOFF: Duration = Duration::from_secs(5);
 const MAX_SIGNED_TIMES: usize = 4096;
 /// How long a final round may take at shutdown.
 const FINAL_ROUND: Duration = Duration::from_secs(10);
+/// Signers whose last written certificate is remembered; beyond it the
+/// memory is cleared (a certificate is then written once more).
+const MAX_REMEMBERED_CERTIFICATES: usize = 100_000;
 
 /// When a submission is answered (`[publish] ack`).
 #[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq, clap::ValueEnum)]
@@ -77,6 +88,43 @@ pub struct PublishConfig {
     pub ack_timeout: Duration,
     /// Under [`AckMode::Replicated`], submissions waiting at once.
     pub max_waiting: usize,
+    /// Under [`AckMode::Local`], the shortest time between the starts of
+    /// two publishing rounds.
+    pub interval: Duration,
+}
+
+impl PublishConfig {
+    /// The shortest time between two rounds' starts: none under
+    /// [`AckMode::Replicated`], where submissions wait for the rounds.
+    pub fn round_interval(&self) -> Duration {
+        match self.ack {
+            AckMode::Local => self.interval,
+            AckMode::Replicated => Duration::ZERO,
+        }
+    }
+}
+
+/// The certificates this process has written to the bucket, by signer
+/// fingerprint: the SHA-256 of the bytes written. A certificate is
+/// written again only when the log's stored copy differs.
+#[derive(Debug, Default)]
+pub struct WrittenCertificates {
+    sha256: HashMap<Vec<u8>, [u8; 32]>,
+}
+
+impl WrittenCertificates {
+    /// Whether `cert` must be written for `fingerprint`.
+    fn needs(&self, fingerprint: &[u8], cert: &[u8]) -> bool {
+        self.sha256.get(fingerprint) != Some(&Sha256::digest(cert).into())
+    }
+
+    /// Remembers that `cert` was written for `fingerprint`.
+    fn wrote(&mut self, fingerprint: Vec<u8>, cert: &[u8]) {
+        if self.sha256.len() >= MAX_REMEMBERED_CERTIFICATES {
+            self.sha256.clear();
+        }
+        self.sha256.insert(fingerprint, Sha256::digest(cert).into());
+    }
 }
 
 /// `Submit`'s side of [`AckMode::Replicated`]: the wait for the bucket,
@@ -305,10 +353,13 @@ impl InBucket {
 pub async fn run(
     state: Arc<LogState>,
     bucket: Bucket,
+    interval: Duration,
     verifier: VerifierKey,
     mut stop: watch::Receiver<bool>,
 ) {
     state.bucket.activate();
+    let mut certs = WrittenCertificates::default();
+    let mut last_start: Option<Instant> = None;
     let mut signed = state.subscribe_signed();
     let mut witnessed = state.subscribe_witnessed();
     let mut in_bucket: Option<InBucket> = None;
@@ -318,11 +369,20 @@ pub async fn run(
         "publishing the log to the object store"
     );
     loop {
+        if let Some(wait) = last_start.and_then(|t| interval.checked_sub(t.elapsed())) {
+            if !*stop.borrow() && in_bucket.is_some() {
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => {}
+                    _ = stop.changed() => {}
+                }
+            }
+        }
         let stopping = *stop.borrow();
+        last_start = Some(Instant::now());
         let work = async {
             match &in_bucket {
                 None => start(&state, &bucket, &verifier).await.map(Some),
-                Some(at) => round(&state, &bucket, &verifier, at).await,
+                Some(at) => round(&state, &bucket, &verifier, at, &mut certs).await,
             }
         };
         let outcome = if stopping {
@@ -372,7 +432,7 @@ pub async fn run(
                     // One last round, bounded, then stop.
                     let last = async {
                         if let Some(at) = &in_bucket {
-                            round(&state, &bucket, &verifier, at).await
+                            round(&state, &bucket, &verifier, at, &mut certs).await
                         } else {
                             Ok(None)
                         }
@@ -482,6 +542,7 @@ async fn round(
     bucket: &Bucket,
     verifier: &VerifierKey,
     at: &InBucket,
+    certs: &mut WrittenCertificates,
 ) -> Result<Option<InBucket>, PublishError> {
     let target = wanted(state);
     if at.holds(&target) {
@@ -489,19 +550,26 @@ async fn round(
     }
     let note = target.note;
     let started = Instant::now();
-    if target.size > at.size {
-        write_range(
-            state.store.as_ref(),
-            bucket,
-            at.size,
-            target.size,
-            &state.metrics,
-        )
-        .await?;
-    }
+    let objects = async {
+        if target.size > at.size {
+            write_range(
+                state.store.as_ref(),
+                bucket,
+                at.size,
+                target.size,
+                &state.metrics,
+                certs,
+            )
+            .await
+        } else {
+            Ok(())
+        }
+    };
     // The checkpoint goes last, and never over a larger tree: a
-    // conditional write where the store has them, else a look first.
+    // conditional write where the store has them, else a look at the
+    // current object, taken while the tiles are written.
     let e_tag = if bucket.conditional_put() {
+        objects.await?;
         bucket
             .put_if(
                 layout::CHECKPOINT,
@@ -518,7 +586,8 @@ async fn round(
                 other => other.into(),
             })?
     } else {
-        if let Some((cp, _, _)) = read_checkpoint(state, bucket, verifier).await? {
+        let ((), current) = tokio::try_join!(objects, read_checkpoint(state, bucket, verifier))?;
+        if let Some((cp, _, _)) = current {
             if cp.size > target.size {
                 return Err(PublishError::Conflict(format!(
                     "the bucket's checkpoint is for size {} but this log is at {}: another writer? \
@@ -558,23 +627,27 @@ async fn round(
 }
 
 /// Writes the tiles, entry bundles and certificates that change when the
-/// tree grows from `old` to `new` entries, checkpoint excluded.
+/// tree grows from `old` to `new` entries, checkpoint excluded: in one
+/// parallel step, or in steps of [`BUNDLES_PER_STEP`] bundles when the
+/// range is long (the upper tiles go with the last step). A certificate
+/// is skipped when `certs` says this process already wrote those bytes.
 pub async fn write_range(
     store: &dyn Store,
     bucket: &Bucket,
     old: u64,
     new: u64,
     metrics: &crate::metrics::Metrics,
+    certs: &mut WrittenCertificates,
 ) -> Result<(), PublishError> {
     let tiles = Tile::changed_between(old, new);
     let (level0, upper): (Vec<Tile>, Vec<Tile>) = tiles.into_iter().partition(|t| t.level == 0);
-    let long = level0.len() as u64 > BUNDLES_PER_STEP;
-    let started = Instant::now();
-    let mut last_report = started;
-    for (step, chunk) in level0.chunks(BUNDLES_PER_STEP as usize).enumerate() {
+    let steps: Vec<&[Tile]> = level0.chunks(BUNDLES_PER_STEP as usize).collect();
+    let long = steps.len() > 1;
+    let mut last_report = Instant::now();
+    for (step, chunk) in steps.iter().enumerate() {
         let mut objects = Vec::with_capacity(chunk.len() * 2);
         let mut signers = BTreeSet::new();
-        for t in chunk {
+        for t in chunk.iter() {
             let start = t.index * u64::from(TILE_WIDTH);
             let entries = store.entries(start, start + u64::from(t.width))?;
             for e in &entries {
@@ -589,12 +662,24 @@ pub async fn write_range(
             objects.push((layout::entry_bundle(t), Bytes::from(bundle)));
             objects.push((layout::hash_tile(t), Bytes::from(read_tile(store, t)?)));
         }
+        let mut written = Vec::new();
         for fpr in signers {
             if let Some(cert) = store.certificate(&fpr)? {
-                objects.push((layout::certificate(&fpr), Bytes::from(cert)));
+                if certs.needs(&fpr, &cert) {
+                    objects.push((layout::certificate(&fpr), Bytes::from(cert.clone())));
+                    written.push((fpr, cert));
+                }
+            }
+        }
+        if step + 1 == steps.len() {
+            for t in &upper {
+                objects.push((layout::hash_tile(t), Bytes::from(read_tile(store, t)?)));
             }
         }
         put_all(bucket, objects, metrics).await?;
+        for (fpr, cert) in written {
+            certs.wrote(fpr, &cert);
+        }
         if long && last_report.elapsed() >= Duration::from_secs(2) {
             last_report = Instant::now();
             tracing::info!(
@@ -604,11 +689,6 @@ pub async fn write_range(
             );
         }
     }
-    let mut objects = Vec::with_capacity(upper.len());
-    for t in &upper {
-        objects.push((layout::hash_tile(t), Bytes::from(read_tile(store, t)?)));
-    }
-    put_all(bucket, objects, metrics).await?;
     Ok(())
 }
 

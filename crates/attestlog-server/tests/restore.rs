@@ -170,9 +170,16 @@ fn memory_bucket() -> (Bucket, Arc<InMemory>) {
 /// Publishes `state`'s whole tree and checkpoint, as the publisher does.
 async fn publish(state: &LogState, bucket: &Bucket) {
     let size = state.current().size;
-    attestlog_server::publish::write_range(state.store.as_ref(), bucket, 0, size, &state.metrics)
-        .await
-        .unwrap();
+    attestlog_server::publish::write_range(
+        state.store.as_ref(),
+        bucket,
+        0,
+        size,
+        &state.metrics,
+        &mut attestlog_server::publish::WrittenCertificates::default(),
+    )
+    .await
+    .unwrap();
     bucket
         .put(
             layout::CHECKPOINT,
@@ -334,6 +341,61 @@ async fn a_restored_log_continues() {
     );
     let proof = prove_consistency(store.as_ref(), 300, 301).unwrap();
     verify_consistency(300, 301, &report.root, &state.current().root, &proof).unwrap();
+}
+
+/// Published in several rounds, as the running publisher does, with one
+/// memory of written certificates: each of the three signers'
+/// certificates is written in the first round only, every round writes
+/// exactly the tiles and bundles that changed plus the checkpoint, and
+/// the bucket restores to the same log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rounds_write_each_certificate_once() {
+    let original = signed_log(300).await;
+    let state = &original.state;
+    let (bucket, _) = memory_bucket();
+    let mut certs = attestlog_server::publish::WrittenCertificates::default();
+    let mut written = Vec::new();
+    for (old, new) in [(0u64, 2u64), (2, 150), (150, 256), (256, 300)] {
+        let before = state.metrics.objects_written.get();
+        attestlog_server::publish::write_range(
+            state.store.as_ref(),
+            &bucket,
+            old,
+            new,
+            &state.metrics,
+            &mut certs,
+        )
+        .await
+        .unwrap();
+        written.push(state.metrics.objects_written.get() - before);
+    }
+    let changed = |old, new| {
+        let tiles = attestlog_core::tile::Tile::changed_between(old, new);
+        // A level-0 tile has its entry bundle beside it.
+        (tiles.len() + tiles.iter().filter(|t| t.level == 0).count()) as u64
+    };
+    assert_eq!(
+        written,
+        [
+            changed(0, 2) + 2,
+            changed(2, 150) + 1,
+            changed(150, 256),
+            changed(256, 300)
+        ],
+        "certificates of m0 and m1 in the first round, m2's in the second, none after"
+    );
+    bucket
+        .put(
+            layout::CHECKPOINT,
+            Bytes::from(state.current().note.clone()),
+        )
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (data_dir, report, _) = restore_into(&bucket, dir.path(), 1).await;
+    assert_eq!(report.size, 300);
+    let restored = RocksStore::open(&data_dir).unwrap();
+    assert_same_log(&original, &restored);
 }
 
 /// Over 65,536 entries: tiles of levels 0, 1 and 2, partial at each; one

@@ -506,6 +506,7 @@ async fn serve(c: Config, ready_file: Option<PathBuf>) -> anyhow::Result<()> {
                 ack: c.publish.ack,
                 ack_timeout: std::time::Duration::from_millis(c.publish.ack_timeout_ms),
                 max_waiting: c.publish.max_waiting,
+                interval: std::time::Duration::from_millis(c.publish.interval_ms),
             })
         }
     };
