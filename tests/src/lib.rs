@@ -198,6 +198,26 @@ impl Drop for LogServer {
     }
 }
 
+/// Calls `check` every `every` until it returns `Some`, for at most
+/// `timeout`; an error from `check` ends the wait at once. On timeout the
+/// error says how long it waited: add what was awaited with `context`.
+pub fn poll_until<T>(
+    timeout: Duration,
+    every: Duration,
+    mut check: impl FnMut() -> anyhow::Result<Option<T>>,
+) -> anyhow::Result<T> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(found) = check()? {
+            return Ok(found);
+        }
+        if Instant::now() > deadline {
+            bail!("still waiting after {timeout:?}");
+        }
+        std::thread::sleep(every);
+    }
+}
+
 /// How long [`LogServer::start`] and the witness launcher wait for a
 /// process to listen.
 pub(crate) const READY_TIMEOUT: Duration = Duration::from_secs(30);

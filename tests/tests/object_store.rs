@@ -7,9 +7,9 @@
 //! bucket holds or UNAVAILABLE.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{bail, Context as _};
 use attestlog_core::checkpoint::Checkpoint;
@@ -34,6 +34,40 @@ const CALL_TIMEOUT: Duration = Duration::from_secs(30);
 fn start_log(dir: &Path) -> anyhow::Result<LogServer> {
     let config = dir.join("log.toml");
     LogServer::start(dir, ORIGIN, &["--config", config.to_str().context("path")?])
+}
+
+/// Every test's start: a Garage cluster, and a log directory `log/` with
+/// a log key and a `log.toml` publishing to the cluster.
+struct Setup {
+    /// Holds the cluster's and the log's files; deleted when dropped.
+    dir: tempfile::TempDir,
+    garage: GarageCluster,
+    log_dir: PathBuf,
+    /// `log.toml` in `log_dir`.
+    config: PathBuf,
+    /// The log's verifier key, as text and parsed.
+    vkey: String,
+    verifier: VerifierKey,
+}
+
+impl Setup {
+    fn new(publishing: &Publishing<'_>) -> anyhow::Result<Setup> {
+        let dir = tempfile::tempdir()?;
+        let garage = GarageCluster::start(&dir.path().join("garage"))?;
+        let log_dir = dir.path().join("log");
+        std::fs::create_dir_all(&log_dir)?;
+        let vkey = log_keygen(&log_dir, ORIGIN)?;
+        let verifier = VerifierKey::parse(&vkey)?;
+        let config = garage.write_log_config(&log_dir, publishing)?;
+        Ok(Setup {
+            dir,
+            garage,
+            log_dir,
+            config,
+            vkey,
+            verifier,
+        })
+    }
 }
 
 /// What the submitters saw: acknowledged index → entry bytes, and the
@@ -89,20 +123,15 @@ fn wait_for_bucket(
     verifier: &VerifierKey,
     size: u64,
 ) -> anyhow::Result<Checkpoint> {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
+    poll_until(Duration::from_secs(60), Duration::from_millis(200), || {
         let read = http_get_host(garage.web_addr(node), garage.web_host(), "/checkpoint");
-        if let Ok((200, note)) = read {
-            let (cp, _) = Checkpoint::open(&note, ORIGIN, verifier)?;
-            if cp.size >= size {
-                return Ok(cp);
-            }
-        }
-        if Instant::now() > deadline {
-            bail!("the bucket did not reach size {size} within 60 s");
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
+        let Ok((200, note)) = read else {
+            return Ok(None);
+        };
+        let (cp, _) = Checkpoint::open(&note, ORIGIN, verifier)?;
+        Ok((cp.size >= size).then_some(cp))
+    })
+    .with_context(|| format!("the bucket did not reach size {size}"))
 }
 
 fn web_tiles(garage: &GarageCluster, node: usize) -> anyhow::Result<TileFetcher> {
@@ -152,13 +181,14 @@ fn check_bucket(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn publishing_under_load_survives_a_garage_node_and_agrees_with_go() -> anyhow::Result<()> {
-    let dir = tempfile::tempdir()?;
-    let garage = GarageCluster::start(&dir.path().join("garage"))?;
-    let log_dir = dir.path().join("log");
-    std::fs::create_dir_all(&log_dir)?;
-    let vkey = log_keygen(&log_dir, ORIGIN)?;
-    let verifier = VerifierKey::parse(&vkey)?;
-    garage.write_log_config(&log_dir, &Publishing::test(0, "local"))?;
+    let Setup {
+        dir: _dir,
+        garage,
+        log_dir,
+        vkey,
+        verifier,
+        ..
+    } = Setup::new(&Publishing::test(0, "local"))?;
     let server = start_log(&log_dir)?;
 
     let mut keys = vec![
@@ -240,13 +270,13 @@ fn base64_root(root: &Hash) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replicated_acks_are_in_the_bucket_or_unavailable() -> anyhow::Result<()> {
-    let dir = tempfile::tempdir()?;
-    let garage = GarageCluster::start(&dir.path().join("garage"))?;
-    let log_dir = dir.path().join("log");
-    std::fs::create_dir_all(&log_dir)?;
-    let vkey = log_keygen(&log_dir, ORIGIN)?;
-    let verifier = VerifierKey::parse(&vkey)?;
-    garage.write_log_config(&log_dir, &Publishing::test(0, "replicated"))?;
+    let Setup {
+        dir: _dir,
+        garage,
+        log_dir,
+        verifier,
+        ..
+    } = Setup::new(&Publishing::test(0, "replicated"))?;
     let server = start_log(&log_dir)?;
 
     let mut m = Maintainer::new("r <r@example.org>");
@@ -302,24 +332,14 @@ fn wait_cosigned(
     policy: &attestlog_core::tlog_policy::TlogPolicy,
     size: u64,
 ) -> anyhow::Result<Checkpoint> {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
+    poll_until(Duration::from_secs(30), Duration::from_millis(100), || {
         let (status, note) = http_get(server.http, "/checkpoint")?;
-        if status == 200 {
-            if let Ok((cp, _, _)) = policy.verify_checkpoint(&note) {
-                if cp.size >= size {
-                    return Ok(cp);
-                }
-            }
-        }
-        if Instant::now() > deadline {
-            bail!(
-                "no checkpoint of size {size} cosigned within 30 s:\n{}",
-                server.log()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
+        Ok(match policy.verify_checkpoint(&note) {
+            Ok((cp, _, _)) if status == 200 && cp.size >= size => Some(cp),
+            _ => None,
+        })
+    })
+    .with_context(|| format!("no checkpoint of size {size} cosigned:\n{}", server.log()))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -327,13 +347,14 @@ async fn kill_9_delete_restore_and_the_witness_cosigns_the_continuation() -> any
     use attestlog_core::note::{KeyType, SignerKey};
     use attestlog_e2e::witness::{Witness, WitnessConfig, WitnessedLog};
 
-    let dir = tempfile::tempdir()?;
-    let garage = GarageCluster::start(&dir.path().join("garage"))?;
-    let log_dir = dir.path().join("log");
-    std::fs::create_dir_all(&log_dir)?;
-    let vkey = log_keygen(&log_dir, ORIGIN)?;
-    let verifier = VerifierKey::parse(&vkey)?;
-    let config = garage.write_log_config(&log_dir, &Publishing::test(1, "replicated"))?;
+    let Setup {
+        dir,
+        garage: _garage,
+        log_dir,
+        config,
+        vkey,
+        verifier,
+    } = Setup::new(&Publishing::test(1, "replicated"))?;
     // One witness, required by the policy.
     let wkey = SignerKey::from_seed("w1.test", KeyType::Cosignature, [21; 32])?;
     let mut wconfig = WitnessConfig::new(wkey.clone());
@@ -450,38 +471,31 @@ fn wait_served(
     verifier: &VerifierKey,
     size: u64,
 ) -> anyhow::Result<Checkpoint> {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
+    poll_until(Duration::from_secs(30), Duration::from_millis(100), || {
         let (status, note) = http_get(server.http, "/checkpoint")?;
-        if status == 200 {
-            let (cp, _) = Checkpoint::open(&note, ORIGIN, verifier)?;
-            if cp.size >= size {
-                return Ok(cp);
-            }
+        if status != 200 {
+            return Ok(None);
         }
-        if Instant::now() > deadline {
-            bail!(
-                "no checkpoint of size {size} within 30 s:\n{}",
-                server.log()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
+        let (cp, _) = Checkpoint::open(&note, ORIGIN, verifier)?;
+        Ok((cp.size >= size).then_some(cp))
+    })
+    .with_context(|| format!("no checkpoint of size {size}:\n{}", server.log()))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_replica_follows_serves_proofs_refuses_submit_and_tampering() -> anyhow::Result<()> {
     use attestlog_core::proof::{verify_consistency, verify_inclusion};
 
-    let dir = tempfile::tempdir()?;
-    let garage = GarageCluster::start(&dir.path().join("garage"))?;
-    let log_dir = dir.path().join("log");
+    let Setup {
+        dir,
+        garage,
+        log_dir,
+        vkey,
+        verifier,
+        ..
+    } = Setup::new(&Publishing::test(0, "replicated"))?;
     let replica_dir = dir.path().join("replica");
-    std::fs::create_dir_all(&log_dir)?;
     std::fs::create_dir_all(&replica_dir)?;
-    let vkey = log_keygen(&log_dir, ORIGIN)?;
-    let verifier = VerifierKey::parse(&vkey)?;
-    garage.write_log_config(&log_dir, &Publishing::test(0, "replicated"))?;
     // The replica reads through another Garage node.
     garage.write_log_config(&replica_dir, &Publishing::test(2, "local"))?;
     let primary = start_log(&log_dir)?;
@@ -634,21 +648,19 @@ async fn a_replica_follows_serves_proofs_refuses_submit_and_tampering() -> anyho
     bad[last] ^= 1;
     bucket.put(name, bad.into()).await?;
     run(std::process::Command::new("kill").args(["-CONT", &replica.child.id().to_string()]))?;
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let health = loop {
-        let (_, body) = http_get(replica.http, "/healthz")?;
-        let body = String::from_utf8(body)?;
-        if body.contains("failing") {
-            break body;
-        }
-        if Instant::now() > deadline {
-            bail!(
-                "the replica did not report the tampered bundle:\n{body}\n{}",
+    let health = tokio::task::block_in_place(|| {
+        poll_until(Duration::from_secs(20), Duration::from_millis(100), || {
+            let (_, body) = http_get(replica.http, "/healthz")?;
+            let body = String::from_utf8(body)?;
+            Ok(body.contains("failing").then_some(body))
+        })
+        .with_context(|| {
+            format!(
+                "the replica did not report the tampered bundle:\n{}",
                 replica.log()
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+            )
+        })
+    })?;
     assert!(health.contains("corrupt"), "{health}");
     let (_, note) = http_get(replica.http, "/checkpoint")?;
     let (still, _) = Checkpoint::open(&note, ORIGIN, &verifier)?;

@@ -180,6 +180,12 @@ async fn publish(state: &LogState, bucket: &Bucket) {
     )
     .await
     .unwrap();
+    put_checkpoint(state, bucket).await;
+}
+
+/// Writes `state`'s latest checkpoint to the bucket, last, as the
+/// publisher does.
+async fn put_checkpoint(state: &LogState, bucket: &Bucket) {
     bucket
         .put(
             layout::CHECKPOINT,
@@ -384,13 +390,7 @@ async fn rounds_write_each_certificate_once() {
         ],
         "certificates of m0 and m1 in the first round, m2's in the second, none after"
     );
-    bucket
-        .put(
-            layout::CHECKPOINT,
-            Bytes::from(state.current().note.clone()),
-        )
-        .await
-        .unwrap();
+    put_checkpoint(state, &bucket).await;
     let dir = tempfile::tempdir().unwrap();
     let (data_dir, report, _) = restore_into(&bucket, dir.path(), 1).await;
     assert_eq!(report.size, 300);

@@ -79,6 +79,7 @@ enum Command {
 }
 
 fn main() -> anyhow::Result<()> {
+    attestlog_service::errors_without_backtraces();
     match Cli::parse().command {
         Command::Keygen { name, out } => keygen(&name, &out),
         Command::Serve {

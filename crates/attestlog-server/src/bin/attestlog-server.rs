@@ -179,6 +179,7 @@ enum KeyKind {
 }
 
 fn main() -> anyhow::Result<()> {
+    attestlog_service::errors_without_backtraces();
     let cli = Cli::parse();
     init_tracing(cli.log_format, "info");
     match cli.command {

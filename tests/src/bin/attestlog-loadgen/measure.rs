@@ -102,6 +102,21 @@ pub struct Peak {
     pub ended: Instant,
 }
 
+impl Peak {
+    /// `  CPU during peak ingest: ...`: the server's CPU (and its ratio to
+    /// `baseline`'s, if given), its wait for a CPU, Garage's and the load
+    /// generator's.
+    pub fn cpu_line(&self, baseline: Option<&Peak>) -> String {
+        let ratio = baseline.map_or(String::new(), |b| {
+            format!("{:.2}x A's; ", self.server_secs / b.server_secs)
+        });
+        format!(
+            "  CPU during peak ingest: server {:.1} core-s ({ratio}its threads waited {:.1} s for a CPU), Garage {:.1} core-s, load generator {:.1} core-s",
+            self.server_secs, self.server_waited, self.others_secs, self.own_secs
+        )
+    }
+}
+
 /// Clients and the HTTP/2 connections they share.
 #[derive(Clone, Copy)]
 pub struct Concurrency {

@@ -59,24 +59,24 @@ pub fn object_store(
         a.rate / per_thread,
         p50_p99(&a.latencies)
     );
-    println!(
-        "  CPU during peak ingest: server {:.1} core-s (its threads waited {:.1} s for a CPU), Garage {:.1} core-s (idle), load generator {:.1} core-s",
-        a.server_secs, a.server_waited, a.others_secs, a.own_secs
-    );
+    println!("{}", a.cpu_line(None));
     println!("  {}", sequencer_line(&server)?);
     // Half of A's peak, spread evenly over enough clients to sustain it
     // with answers up to 1 s late (ack = replicated answers later).
     let offered = a.rate / 2.0;
     let spread = Concurrency::at_least(args, (offered.ceil() as usize).min(MAX_WAITING));
-    let a_half = paced(
-        rt,
-        &server,
-        spread,
-        half_n,
-        Schedule::Rate(offered),
-        OnError::Count,
-        "a-half",
-    )?;
+    let half_of_a = |server: &LogServer, tag: &str| {
+        paced(
+            rt,
+            server,
+            spread,
+            half_n,
+            Schedule::Rate(offered),
+            OnError::Count,
+            tag,
+        )
+    };
+    let a_half = half_of_a(&server, "a-half")?;
     println!(
         "  half load: {:.0} entries/s offered {offered:.0} (evenly spread, {} clients over {} connections); latency {}{}",
         a_half.rate,
@@ -114,20 +114,9 @@ pub fn object_store(
             c.rate / a.rate,
             p50_p99(&c.latencies)
         );
-        println!(
-            "  CPU during peak ingest: server {:.1} core-s (its threads waited {:.1} s for a CPU), Garage {:.1} core-s, load generator {:.1} core-s",
-            c.server_secs, c.server_waited, c.others_secs, c.own_secs
-        );
+        println!("{}", c.cpu_line(Some(&a)));
         println!("  {}", sequencer_line(&server)?);
-        let c_half = paced(
-            rt,
-            &server,
-            spread,
-            half_n,
-            Schedule::Rate(offered),
-            OnError::Count,
-            "c-half",
-        )?;
+        let c_half = half_of_a(&server, "c-half")?;
         println!(
             "  half of A's peak: {:.0} entries/s offered {offered:.0} (as A's half load); latency {} (p99 {:.2}x A's half-load p99){}",
             c_half.rate,
@@ -235,14 +224,7 @@ fn publishing_local(
         b.rate / a.rate,
         p50_p99(&b.latencies)
     );
-    println!(
-        "  CPU during peak ingest: server {:.1} core-s ({:.2}x A's; its threads waited {:.1} s for a CPU), Garage {:.1} core-s, load generator {:.1} core-s",
-        b.server_secs,
-        b.server_secs / a.server_secs,
-        b.server_waited,
-        b.others_secs,
-        b.own_secs
-    );
+    println!("{}", b.cpu_line(Some(a)));
     println!(
         "  publish lag per entry (log's and bucket's checkpoints sampled every 100 ms, {} samples): {} max {:?}; {unpublished} entries not seen in the bucket",
         samples.len(),
