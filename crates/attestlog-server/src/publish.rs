@@ -628,7 +628,7 @@ async fn round(
 
 /// Writes the tiles, entry bundles and certificates that change when the
 /// tree grows from `old` to `new` entries, checkpoint excluded: in one
-/// parallel step, or in steps of [`BUNDLES_PER_STEP`] bundles when the
+/// parallel step, or in steps of 64 bundles (`BUNDLES_PER_STEP`) when the
 /// range is long (the upper tiles go with the last step). A certificate
 /// is skipped when `certs` says this process already wrote those bytes.
 pub async fn write_range(
