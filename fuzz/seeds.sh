@@ -93,4 +93,21 @@ if [ "$sig_len" -le "$cert_len" ]; then
     } | put attest_openpgp_input detached-with-cert
 fi
 
+# SSH: signatures made by ssh-keygen in the attestlog namespace (the
+# target verifies them over "statement", as signed here), and an
+# allowed_signers file with every option.
+printf 'statement' >"$tmp/statement"
+for kind in ed25519 ecdsa rsa; do
+    ssh-keygen -q -t "$kind" -N '' -C "$kind@fuzz.test" -f "$tmp/ssh-$kind"
+    ssh-keygen -q -Y sign -n attestlog -f "$tmp/ssh-$kind" "$tmp/statement"
+    put attest_ssh "sig-$kind" <"$tmp/statement.sig"
+    rm "$tmp/statement.sig"
+done
+{
+    echo "# maintainers"
+    echo "a@fuzz.test,*@b.test,!c@b.test namespaces=\"attestlog,git\" $(cat "$tmp/ssh-ed25519.pub")"
+    echo "\"d@fuzz.test\" valid-after=\"20200101\",valid-before=\"20991231235959Z\" $(cat "$tmp/ssh-ecdsa.pub")"
+    echo "e@fuzz.test cert-authority $(cat "$tmp/ssh-rsa.pub")"
+} | put attest_ssh allowed_signers
+
 du -sh "$corpus"/* | sed 's|'"$corpus"'/||'

@@ -29,6 +29,7 @@ pub mod openpgp_input;
 pub mod predicate;
 pub mod signature_check;
 pub mod simple_signing;
+pub mod ssh;
 pub mod statement;
 mod strict_json;
 pub mod verify;
