@@ -16,6 +16,12 @@ done
 # Debian packages and why:
 #   golang-go, golang-golang-x-mod-dev  the Go sumdb tlog/note cross-check
 #   gnupg, sq                           signing with the real OpenPGP tools
+#   libsqlite3-dev                      sequoia-wot's certificate store links
+#                                       the system SQLite (client feature `wot`)
+#   sq-wot                              the independent web-of-trust verdicts
+#                                       the client's are checked against
+#   openssh-client                      ssh-keygen: SSH signatures and
+#                                       allowed_signers checked against OpenSSH
 #   protobuf-compiler                   protoc for the gRPC schema in proto/
 #   clang, libclang-dev                 bindgen for RocksDB's C++ bindings
 #   pkg-config                          -sys crates locating system libraries
@@ -29,7 +35,7 @@ done
 #   ~/.cache/attestlog-garage/bin   the end-to-end tests publish the log to a
 #                                   real 3-node Garage cluster on 127.0.0.1
 #                                   (tests/src/garage.rs); Debian has no package
-PACKAGES=(golang-go golang-golang-x-mod-dev gnupg sq protobuf-compiler clang libclang-dev pkg-config systemd openssl ca-certificates)
+PACKAGES=(golang-go golang-golang-x-mod-dev gnupg sq sq-wot openssh-client libsqlite3-dev protobuf-compiler clang libclang-dev pkg-config systemd openssl ca-certificates)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

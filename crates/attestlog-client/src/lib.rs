@@ -19,7 +19,9 @@
 //! * [`monitor`]: following a log and alerting on watched keys and names;
 //! * [`submit`]: submitting an attestation and checking that the log's
 //!   answer proves it was logged, under a checkpoint of the trusted log;
-//! * [`trust_file`]: the maintainers file (keyring and threshold).
+//! * [`trust_file`]: the maintainers file (keyring and threshold);
+//! * `wot` (feature `wot`, default): authenticating signers' certificates
+//!   from trust roots through the web of trust (sequoia-wot).
 //!
 //! Out of scope: command-line parsing, progress bars and printing (the
 //! `attestlog` binary, built with the default `cli` feature; with
@@ -42,5 +44,7 @@ pub mod submit;
 pub mod tlog_proof;
 pub mod trust_file;
 pub mod witnessed;
+#[cfg(feature = "wot")]
+pub mod wot;
 
 pub use error::ClientError;
