@@ -31,6 +31,10 @@ pub enum ClientError {
         /// What is wrong.
         reason: String,
     },
+    /// The web of trust could not be built from the keyring and roots.
+    #[cfg(feature = "wot")]
+    #[error(transparent)]
+    WebOfTrust(#[from] crate::wot::WotError),
     /// A keyring of trusted maintainers could not be loaded.
     #[error("keyring {path}")]
     Keyring {

@@ -48,13 +48,35 @@ pub struct Candidate {
 }
 
 /// What the verifier trusts about maintainers.
-#[derive(Debug)]
 pub struct Maintainers {
-    /// Their certificates.
+    /// Their certificates (with trust roots: every certificate the web of
+    /// trust may use, introducers included).
     pub keyring: Keyring,
     /// How many distinct maintainers must attest (at least 1; a check with
     /// 0 never passes).
     pub threshold: usize,
+    /// With trust roots: only signers the web of trust authenticates
+    /// count; `None`: every certificate of the keyring counts.
+    #[cfg(feature = "wot")]
+    pub authentication: Option<Authentication>,
+}
+
+impl std::fmt::Debug for Maintainers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Maintainers")
+            .field("keyring", &self.keyring)
+            .field("threshold", &self.threshold)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Counting only the signers a web of trust authenticates.
+#[cfg(feature = "wot")]
+pub struct Authentication {
+    /// The network: the keyring's certificates and the trust roots.
+    pub web: crate::wot::WebOfTrust,
+    /// The trust a signer needs ([`crate::wot::FULLY`] by default).
+    pub amount: usize,
 }
 
 impl Maintainers {
@@ -68,7 +90,32 @@ impl Maintainers {
         Ok(Maintainers {
             keyring: load_keyring(keyring)?,
             threshold,
+            #[cfg(feature = "wot")]
+            authentication: None,
         })
+    }
+
+    /// Loads the certificates at `certs` (a keyring file or directory)
+    /// and counts only signers the web of trust authenticates from
+    /// `roots` with at least `amount`, as of now.
+    #[cfg(feature = "wot")]
+    pub fn with_trust_roots(
+        certs: &Path,
+        roots: &[Fingerprint],
+        amount: usize,
+        threshold: usize,
+    ) -> Result<Maintainers, ClientError> {
+        let mut m = Maintainers::load(certs, threshold)?;
+        let all: Vec<Cert> = m
+            .keyring
+            .fingerprints()
+            .iter()
+            .filter_map(|fp| m.keyring.get(fp))
+            .map(|c| (*c).clone())
+            .collect();
+        let web = crate::wot::WebOfTrust::new(all, roots, std::time::SystemTime::now())?;
+        m.authentication = Some(Authentication { web, amount });
+        Ok(m)
     }
 
     /// Loads the keyring and threshold that a maintainers file names
@@ -108,7 +155,7 @@ pub fn evaluate(
     let mut rejected: Vec<Rejected> = Vec::new();
     let mut checkpoints: BTreeMap<u64, String> = BTreeMap::new();
     for c in candidates {
-        match check_one(digest, c, policy, &maintainers.keyring) {
+        match check_one(digest, c, policy, maintainers) {
             Ok((a, size, origin)) => {
                 checkpoints.insert(size, origin);
                 accepted.push(a);
@@ -119,10 +166,18 @@ pub fn evaluate(
     let mut distinct: Vec<String> = accepted.iter().map(|a| a.fingerprint.clone()).collect();
     distinct.sort();
     distinct.dedup();
+    // With trust roots the keyring also holds introducers: who is a
+    // maintainer is the web of trust's answer per signer, so none is
+    // listed as missing.
+    #[cfg(feature = "wot")]
+    let listed = maintainers.authentication.is_none();
+    #[cfg(not(feature = "wot"))]
+    let listed = true;
     let missing: Vec<TrustedMaintainer> = maintainers
         .keyring
         .fingerprints()
         .into_iter()
+        .filter(|_| listed)
         .filter(|fp| !distinct.contains(&fp.to_hex()))
         .filter_map(|fp| {
             maintainers.keyring.get(&fp).map(|cert| TrustedMaintainer {
@@ -153,8 +208,9 @@ fn check_one(
     digest: &[u8; 32],
     c: &Candidate,
     policy: &TlogPolicy,
-    keyring: &Keyring,
+    maintainers: &Maintainers,
 ) -> Result<(Attestation, u64, String), Rejected> {
+    let keyring = &maintainers.keyring;
     let fail = |integrity: bool| {
         move |signer: Option<String>, reason: String| Rejected {
             index: c.index,
@@ -209,7 +265,25 @@ fn check_one(
             "the signer is not in your trusted keyring, so this attestation does not count".into(),
         ));
     };
-    let name = display_name(&trusted);
+    #[cfg_attr(not(feature = "wot"), allow(unused_mut))]
+    let mut name = display_name(&trusted);
+    #[cfg_attr(not(feature = "wot"), allow(unused_mut))]
+    let mut authenticated_by = None;
+    #[cfg(feature = "wot")]
+    if let Some(auth) = &maintainers.authentication {
+        match auth.web.authenticate(&fp, auth.amount) {
+            Ok(a) => {
+                name = a.user_id.clone();
+                authenticated_by = Some(describe_paths(&a));
+            }
+            Err(e) => {
+                return Err(reject(
+                    Some(signer_text(Some(name))),
+                    format!("your web of trust does not authenticate the signer: {e}"),
+                ))
+            }
+        }
+    }
     let cert = match logged {
         Some(l) => (*trusted)
             .clone()
@@ -237,8 +311,30 @@ fn check_one(
             maintainer: name,
             subject: subject.name.clone(),
             verified_at: leaf.verified_at(),
+            authenticated_by,
         },
         cp.checkpoint.size,
         cp.checkpoint.origin,
     ))
+}
+
+/// The paths of an authentication in words: per path, each hop as its
+/// user ID (or fingerprint) joined by `→`, and the path's amount.
+#[cfg(feature = "wot")]
+fn describe_paths(a: &crate::wot::Authenticated) -> String {
+    a.paths
+        .iter()
+        .map(|p| {
+            let hops: Vec<String> = p
+                .hops
+                .iter()
+                .map(|h| match &h.user_id {
+                    Some(u) => format!("{u} ({})", h.fingerprint.to_hex()),
+                    None => h.fingerprint.to_hex(),
+                })
+                .collect();
+            format!("{} (amount {})", hops.join(" → "), p.amount)
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }

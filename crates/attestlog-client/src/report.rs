@@ -17,6 +17,10 @@ pub struct Attestation {
     pub subject: String,
     /// When the log verified the signature (seconds since 1970).
     pub verified_at: u64,
+    /// With trust roots: how the web of trust authenticated the signer
+    /// (root first, `→` between hops, the amount last).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authenticated_by: Option<String>,
 }
 
 /// An entry that did not count, and why.
@@ -97,6 +101,9 @@ impl fmt::Display for Report {
                 "  ✓ {} ({}) attested {:?} in entry {}",
                 a.maintainer, a.fingerprint, a.subject, a.index
             )?;
+            if let Some(path) = &a.authenticated_by {
+                writeln!(f, "    authenticated: {path}")?;
+            }
         }
         for r in &self.rejected {
             writeln!(

@@ -30,7 +30,7 @@ use attestlog_attest::openpgp::Cert;
 use attestlog_core::cosignature::cosign;
 use attestlog_core::note::{KeyType, Note, SignerKey};
 use attestlog_core::rand_core::OsRng;
-use attestlog_e2e::cli::{attestlog, p, text};
+use attestlog_e2e::cli::{attestlog, p, submit_detached, text};
 use attestlog_e2e::signing::Maintainer;
 use attestlog_e2e::{log_keygen, statement, Gpg, LogServer};
 use sha2::{Digest as _, Sha256};
@@ -47,33 +47,7 @@ fn submit(
     sig: &[u8],
     cert: &[u8],
 ) -> anyhow::Result<u64> {
-    let (stf, sigf, certf) = (
-        dir.join(format!("{tag}.json")),
-        dir.join(format!("{tag}.sig")),
-        dir.join(format!("{tag}.cert")),
-    );
-    std::fs::write(&stf, st)?;
-    std::fs::write(&sigf, sig)?;
-    std::fs::write(&certf, cert)?;
-    let o = attestlog(&[
-        "submit",
-        p(&stf),
-        "--signature",
-        p(&sigf),
-        "--certificate",
-        p(&certf),
-        "--log-key",
-        p(&dir.join("log.vkey")),
-        "--log",
-        &server.endpoint(),
-        "--json",
-    ]);
-    anyhow::ensure!(o.status.success(), "submit: {}", text(&o));
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout)?;
-    // The proof file is a tlog-proof.
-    let proof = std::fs::read(dir.join(format!("{tag}.json.tlog-proof")))?;
-    anyhow::ensure!(proof.starts_with(b"c2sp.org/tlog-proof@v1\nindex "));
-    v["index"].as_u64().context("index")
+    submit_detached(dir, &server.endpoint(), tag, st, sig, cert)
 }
 
 /// The log's checkpoint with cosignatures by `witnesses`, written to `out`.

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use anyhow::{bail, Context as _};
+use attestlog_attest::openpgp::Fingerprint;
 use attestlog_client::artifact::{
     fetch_bundle, verify_offline, verify_online, ArtifactCheck, OnlineSources,
 };
@@ -31,6 +32,10 @@ use super::{digest_of, entries_bar, load_policy, read, report_fork, LogArgs, EXI
 ///   # fully offline, no network at all:
 ///   attestlog verify hello-1.0.tar.gz --bundle hello.bundle \
 ///       --policy log.policy --keyring maintainers/ --threshold 2
+///   # maintainers are whoever your web of trust authenticates from your
+///   # own key (certifications and trust signatures in certs.pgp):
+///   attestlog verify hello-1.0.tar.gz --policy log.policy \
+///       --certs certs.pgp --trust-root 8F17777118A33DDA9BA48E62AACB3243630052D9 -m 2
 #[derive(Args)]
 #[command(verbatim_doc_comment)]
 pub(super) struct VerifyArgs {
@@ -41,8 +46,21 @@ pub(super) struct VerifyArgs {
     policy: PathBuf,
     /// Trusted maintainers' certificates: a file or a directory of
     /// *.asc/*.pgp/*.gpg files.
-    #[arg(long, required_unless_present = "maintainers")]
+    #[arg(long, required_unless_present_any = ["maintainers", "certs"])]
     keyring: Option<PathBuf>,
+    /// Certificates for the web of trust (a file or a directory, as
+    /// --keyring): maintainers, introducers and the certifications they
+    /// carry. A signer counts only if --trust-root authenticates it.
+    #[arg(long, requires = "trust_root", conflicts_with_all = ["keyring", "maintainers"])]
+    certs: Option<PathBuf>,
+    /// A fingerprint you fully trust (usually your own key): the web of
+    /// trust starts there. Repeatable.
+    #[arg(long, requires = "certs")]
+    trust_root: Vec<String>,
+    /// Trust a signer needs from the roots: 120 fully (default), 60
+    /// partially, 240 doubly.
+    #[arg(long, requires = "certs", default_value_t = 120)]
+    trust_amount: usize,
     /// How many distinct maintainers must attest (default 1).
     #[arg(long, short = 'm')]
     threshold: Option<usize>,
@@ -120,6 +138,27 @@ pub(super) async fn run(a: VerifyArgs) -> anyhow::Result<u8> {
     let policy = load_policy(&a.policy)?;
     let maintainers = match (&a.maintainers, &a.keyring) {
         (Some(file), _) => Maintainers::from_trust_file(file)?,
+        (None, None) if a.certs.is_some() => {
+            let threshold = a.threshold.unwrap_or(1);
+            if threshold == 0 {
+                bail!("--threshold must be at least 1");
+            }
+            if a.trust_amount == 0 {
+                bail!("--trust-amount must be at least 1");
+            }
+            let roots = a
+                .trust_root
+                .iter()
+                .map(|r| {
+                    r.parse::<Fingerprint>()
+                        .ok()
+                        .filter(|f| !matches!(f, Fingerprint::Unknown { .. }))
+                        .with_context(|| format!("--trust-root {r}: not an OpenPGP fingerprint"))
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let certs = a.certs.as_deref().context("--certs")?;
+            Maintainers::with_trust_roots(certs, &roots, a.trust_amount, threshold)?
+        }
         (None, Some(keyring)) => {
             let threshold = a.threshold.unwrap_or(1);
             if threshold == 0 {
@@ -127,7 +166,9 @@ pub(super) async fn run(a: VerifyArgs) -> anyhow::Result<u8> {
             }
             Maintainers::load(keyring, threshold)?
         }
-        (None, None) => bail!("give --keyring (and --threshold) or --maintainers"),
+        (None, None) => {
+            bail!("give --keyring (and --threshold), --maintainers, or --certs with --trust-root")
+        }
     };
     let check = ArtifactCheck {
         digest,
