@@ -122,7 +122,23 @@ impl Maintainers {
     /// ([`crate::trust_file`]).
     pub fn from_trust_file(path: &Path) -> Result<Maintainers, ClientError> {
         let t = TrustFile::load(path)?;
-        Maintainers::load(&t.keyring, t.threshold)
+        if t.trust_roots.is_empty() {
+            return Maintainers::load(&t.keyring, t.threshold);
+        }
+        #[cfg(feature = "wot")]
+        {
+            let roots: Vec<Fingerprint> = t
+                .trust_roots
+                .iter()
+                .filter_map(|r| r.parse().ok())
+                .collect();
+            Maintainers::with_trust_roots(&t.keyring, &roots, t.trust_amount, t.threshold)
+        }
+        #[cfg(not(feature = "wot"))]
+        Err(ClientError::TrustFile {
+            path: path.display().to_string(),
+            reason: "trust_roots need the web of trust (feature `wot`)".into(),
+        })
     }
 }
 

@@ -11,6 +11,19 @@
 //! threshold = 2
 //! ```
 //!
+//! With a web of trust, `keyring` holds every certificate the paths may
+//! use (maintainers, introducers), and only signers authenticated from
+//! the roots count (docs/SPEC.md §9.7):
+//!
+//! ```toml
+//! keyring = "certs.pgp"
+//! threshold = 2
+//! # Fingerprints you fully trust (your own key), 40 or 64 hex digits.
+//! trust_roots = ["8F17777118A33DDA9BA48E62AACB3243630052D9"]
+//! # Trust a signer needs: 120 fully (default), 60 partially.
+//! trust_amount = 120
+//! ```
+//!
 //! Unknown keys are an error (a misspelt `treshold` must not silently
 //! mean 1). The file is at most [`MAX_TRUST_FILE`] bytes.
 
@@ -30,6 +43,11 @@ pub struct TrustFile {
     pub keyring: PathBuf,
     /// How many distinct maintainers must attest (at least 1).
     pub threshold: usize,
+    /// Web-of-trust roots (upper-case hex fingerprints); empty: every
+    /// certificate of the keyring is a maintainer.
+    pub trust_roots: Vec<String>,
+    /// The trust a signer needs from the roots (120 unless given).
+    pub trust_amount: usize,
 }
 
 #[derive(Deserialize)]
@@ -37,7 +55,13 @@ pub struct TrustFile {
 struct Raw {
     keyring: PathBuf,
     threshold: usize,
+    #[serde(default)]
+    trust_roots: Vec<String>,
+    trust_amount: Option<usize>,
 }
+
+/// The most trust roots a maintainers file may name.
+pub const MAX_TRUST_ROOTS: usize = 64;
 
 impl TrustFile {
     /// Reads and checks the file at `path`.
@@ -67,9 +91,29 @@ impl TrustFile {
         if raw.threshold == 0 {
             return Err("threshold must be at least 1".into());
         }
+        if raw.trust_roots.len() > MAX_TRUST_ROOTS {
+            return Err(format!("more than {MAX_TRUST_ROOTS} trust_roots"));
+        }
+        let mut trust_roots = Vec::with_capacity(raw.trust_roots.len());
+        for r in &raw.trust_roots {
+            if !matches!(r.len(), 40 | 64) || !r.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(format!(
+                    "trust_roots: {r:?} is not an OpenPGP fingerprint (40 or 64 hex digits)"
+                ));
+            }
+            trust_roots.push(r.to_ascii_uppercase());
+        }
+        let trust_amount = match (raw.trust_amount, trust_roots.is_empty()) {
+            (Some(_), true) => return Err("trust_amount needs trust_roots".into()),
+            (Some(0), false) => return Err("trust_amount must be at least 1".into()),
+            (Some(a), false) => a,
+            (None, _) => 120,
+        };
         Ok(TrustFile {
             keyring: base.join(raw.keyring),
             threshold: raw.threshold,
+            trust_roots,
+            trust_amount,
         })
     }
 }
@@ -90,6 +134,17 @@ mod tests {
         let abs = TrustFile::parse("keyring = \"/k.asc\"\nthreshold = 1", Path::new("/x"))
             .expect("valid");
         assert_eq!(abs.keyring, Path::new("/k.asc"));
+        assert!(abs.trust_roots.is_empty());
+        let wot = TrustFile::parse(
+            "keyring = \"certs.pgp\"\nthreshold = 2\ntrust_roots = [\"8f17777118a33dda9ba48e62aacb3243630052d9\"]\ntrust_amount = 60\n",
+            Path::new("/x"),
+        )
+        .expect("valid");
+        assert_eq!(
+            wot.trust_roots,
+            ["8F17777118A33DDA9BA48E62AACB3243630052D9"]
+        );
+        assert_eq!(wot.trust_amount, 60);
     }
 
     proptest::proptest! {
@@ -120,6 +175,15 @@ mod tests {
             ("keyring = \"k\"\nthreshold = -1", "invalid value"),
             ("keyring = \"k\"\nthreshold = \"2\"", "invalid type"),
             ("keyring = ", "string"),
+            ("keyring = \"k\"\nthreshold = 1\ntrust_amount = 60", "needs trust_roots"),
+            (
+                "keyring = \"k\"\nthreshold = 1\ntrust_roots = [\"ABC\"]",
+                "not an OpenPGP fingerprint",
+            ),
+            (
+                "keyring = \"k\"\nthreshold = 1\ntrust_roots = [\"8F17777118A33DDA9BA48E62AACB3243630052D9\"]\ntrust_amount = 0",
+                "at least 1",
+            ),
         ] {
             let err = TrustFile::parse(text, Path::new(".")).expect_err(text);
             assert!(err.contains(want), "{text:?}: {err}");

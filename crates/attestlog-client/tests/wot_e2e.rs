@@ -7,7 +7,8 @@
 //! GnuPG key; root certifies carol partially (amount 60); bob is in the
 //! certificates but certified by nobody. All three attest the same
 //! digest. With `--trust-root root`: alice counts, with her path through
-//! intro; carol does not (60 of 120) unless `--trust-amount 60`; bob
+//! intro; carol does not (60 of 120) unless `--trust-amount 60` (or
+//! `trust_amount = 60` in a maintainers file with `trust_roots`); bob
 //! does not, except when he is the root himself.
 
 use std::path::Path;
@@ -220,6 +221,27 @@ fn only_authenticated_maintainers_count() -> anyhow::Result<()> {
     assert_eq!(o.status.code(), Some(1), "{out}");
     assert!(out.contains("FAIL: 1 of the required 2"), "{out}");
     assert!(out.contains("✓ Bob <bob@e2e.test>"), "{out}");
+    // The same roots and amount from a maintainers file.
+    let trust = dir.join("trust.toml");
+    std::fs::write(
+        &trust,
+        format!("keyring = \"certs.pgp\"\nthreshold = 2\ntrust_roots = [\"{root}\"]\ntrust_amount = 60\n"),
+    )?;
+    let digest = format!("sha256:{d}");
+    let o = attestlog(&[
+        "verify",
+        &digest,
+        "--policy",
+        p(&policy),
+        "--maintainers",
+        p(&trust),
+        "--log",
+        &server.endpoint(),
+    ]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(out.contains("PASS: 2 of the required 2"), "{out}");
+    assert!(!out.contains("✓ Bob"), "{out}");
     // Bad flags are refused with a clear error.
     let o = verify_from("nothex", &[]);
     assert!(!o.status.success());
