@@ -22,6 +22,7 @@ pub mod hostile;
 pub mod load;
 pub mod publish_lag;
 pub mod signing;
+pub mod sq;
 pub mod tiles;
 pub mod witness;
 

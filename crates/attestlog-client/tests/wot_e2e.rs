@@ -11,68 +11,15 @@
 //! `trust_amount = 60` in a maintainers file with `trust_roots`); bob
 //! does not, except when he is the root himself.
 
-use std::path::Path;
-use std::process::Command;
-
 use attestlog_attest::openpgp::parse::Parse as _;
 use attestlog_attest::openpgp::Cert;
 use attestlog_e2e::cli::{attestlog, p, submit_detached, text};
 use attestlog_e2e::signing::Maintainer;
+use attestlog_e2e::sq;
 use attestlog_e2e::{log_keygen, statement, Gpg, LogServer};
 use sha2::{Digest as _, Sha256};
 
 const ORIGIN: &str = "wot.e2e.test/log";
-
-/// `sq args...` in `dir`: its stdout.
-fn sq(dir: &Path, args: &[&str]) -> anyhow::Result<Vec<u8>> {
-    let out = Command::new("sq").args(args).current_dir(dir).output()?;
-    anyhow::ensure!(
-        out.status.success(),
-        "sq {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Ok(out.stdout)
-}
-
-/// An `sq` key `name.key` for `<name@e2e.test>` and its certificate.
-fn sq_key(dir: &Path, name: &str) -> anyhow::Result<()> {
-    let uid = format!("<{name}@e2e.test>");
-    let key = format!("{name}.key");
-    sq(
-        dir,
-        &[
-            "key",
-            "generate",
-            "--expires",
-            "never",
-            "--userid",
-            &uid,
-            "--export",
-            &key,
-        ],
-    )?;
-    let cert = sq(dir, &["key", "extract-cert", "--binary", &key])?;
-    std::fs::write(dir.join(format!("{name}.cert")), cert)?;
-    Ok(())
-}
-
-/// `certifier.key` certifies `uid` on the certificate file `target`
-/// (rewritten with the certification), never expiring.
-fn certify(
-    dir: &Path,
-    certifier: &str,
-    target: &str,
-    uid: &str,
-    flags: &[&str],
-) -> anyhow::Result<()> {
-    let key = format!("{certifier}.key");
-    let mut args = vec!["certify", "--binary", "--expires", "never"];
-    args.extend(flags);
-    args.extend([key.as_str(), target, uid]);
-    let certified = sq(dir, &args)?;
-    std::fs::write(dir.join(target), certified)?;
-    Ok(())
-}
 
 #[test]
 fn only_authenticated_maintainers_count() -> anyhow::Result<()> {
@@ -92,17 +39,17 @@ fn only_authenticated_maintainers_count() -> anyhow::Result<()> {
     std::fs::write(dir.join("bob.cert"), &bob.cert)?;
     std::fs::write(dir.join("carol.cert"), &carol.cert)?;
     // The verifier's web of trust.
-    sq_key(dir, "root")?;
-    sq_key(dir, "intro")?;
-    certify(
+    sq::key(dir, "root", "<root@e2e.test>", None)?;
+    sq::key(dir, "intro", "<intro@e2e.test>", None)?;
+    sq::certify(
         dir,
         "root",
         "intro.cert",
         "<intro@e2e.test>",
         &["--depth", "1", "--amount", "120"],
     )?;
-    certify(dir, "intro", "alice.cert", "Test <alice@e2e.test>", &[])?;
-    certify(
+    sq::certify(dir, "intro", "alice.cert", "Test <alice@e2e.test>", &[])?;
+    sq::certify(
         dir,
         "root",
         "carol.cert",
@@ -250,6 +197,26 @@ fn only_authenticated_maintainers_count() -> anyhow::Result<()> {
         "{}",
         text(&o)
     );
+    let o = verify(&["--trust-amount", "0"]);
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("--trust-amount must be at least 1"),
+        "{}",
+        text(&o)
+    );
+    // --certs without a root: clap names what is missing.
+    let o = attestlog(&[
+        "verify",
+        &digest,
+        "--policy",
+        p(&policy),
+        "--certs",
+        p(&certs_file),
+        "--log",
+        &server.endpoint(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("--trust-root"), "{}", text(&o));
     server.stop()?;
     Ok(())
 }

@@ -24,62 +24,19 @@ use std::time::SystemTime;
 use attestlog_attest::openpgp::parse::Parse as _;
 use attestlog_attest::openpgp::{Cert, Fingerprint};
 use attestlog_client::wot::{NotAuthenticated, WebOfTrust, FULLY};
+use attestlog_e2e::sq;
 
-/// Runs `sq args...` in `dir`; its stdout (binary).
-fn sq(dir: &Path, args: &[&str]) -> Vec<u8> {
-    let out = Command::new("sq")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("sq is installed");
-    assert!(
-        out.status.success(),
-        "sq {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
-}
-
-/// A key `name.key` (no expiry, made 2020-01-01) for `<name@domain>`, and
-/// its certificate `name.cert`.
+/// A key `name.key` (made 2020-01-01) for `<name@domain>`, and its
+/// certificate `name.cert`; returns the user ID.
 fn key(dir: &Path, name: &str, domain: &str) -> String {
     let uid = format!("<{name}@{domain}>");
-    sq(
-        dir,
-        &[
-            "key",
-            "generate",
-            "--creation-time",
-            "20200101",
-            "--expires",
-            "never",
-            "--userid",
-            &uid,
-            "--export",
-            &format!("{name}.key"),
-        ],
-    );
-    let cert = sq(
-        dir,
-        &["key", "extract-cert", "--binary", &format!("{name}.key")],
-    );
-    std::fs::write(dir.join(format!("{name}.cert")), cert).unwrap();
+    sq::key(dir, name, &uid, Some("20200101")).unwrap();
     uid
 }
 
-/// `certifier` certifies `uid` on `target.cert` (updated in place) with
-/// extra `sq certify` flags; without `--expires` the certification never
-/// expires (sq's default is five years).
+/// `certifier` certifies `uid` on `target.cert` (updated in place).
 fn certify(dir: &Path, certifier: &str, target: &str, uid: &str, flags: &[&str]) {
-    let mut args = vec!["certify", "--binary"];
-    if !flags.contains(&"--expires") {
-        args.extend(["--expires", "never"]);
-    }
-    args.extend(flags);
-    let (key, cert) = (format!("{certifier}.key"), format!("{target}.cert"));
-    args.extend([key.as_str(), cert.as_str(), uid]);
-    let certified = sq(dir, &args);
-    std::fs::write(dir.join(&cert), certified).unwrap();
+    sq::certify(dir, certifier, &format!("{target}.cert"), uid, flags).unwrap();
 }
 
 fn read_cert(path: &Path) -> Cert {
@@ -136,23 +93,7 @@ fn verdicts_agree_with_sq_wot() {
         uids.push((name, key(d, name, domain)));
     }
     // The impostor: alice's user ID on another key.
-    sq(
-        d,
-        &[
-            "key",
-            "generate",
-            "--creation-time",
-            "20200101",
-            "--expires",
-            "never",
-            "--userid",
-            "<alice@example.org>",
-            "--export",
-            "impostor.key",
-        ],
-    );
-    let impostor = sq(d, &["key", "extract-cert", "--binary", "impostor.key"]);
-    std::fs::write(d.join("impostor.cert"), impostor).unwrap();
+    sq::key(d, "impostor", "<alice@example.org>", Some("20200101")).unwrap();
     uids.push(("impostor", "<alice@example.org>".into()));
     let uid = |n: &str| uids.iter().find(|(m, _)| *m == n).unwrap().1.clone();
 
